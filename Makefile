@@ -1,0 +1,74 @@
+# Thin entry points: the same stages locally and in CI. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bookdesk
+# Several checkouts on one machine can test at once when each sets its own TEST_ID.
+TEST_ID ?= main
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install run test test-postgres test-sqlite lint format lock bench clean
+
+help:
+	@echo "make run    - run Bookdesk on http://127.0.0.1:$(PORT) with demo data (SQLite, dev mailbox)"
+	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite"
+	@echo "make lint   - ruff (lint + format check), djlint, eslint and stylelint"
+	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements/dev.lock requirements/build.lock pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/build.lock -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	@mkdir -p var
+	$(BIN)/bookdesk migrate --noinput
+	$(BIN)/bookdesk demo_data
+	$(BIN)/bookdesk devserver --port $(PORT)
+
+test: test-postgres test-sqlite
+
+test-postgres: install
+	@mkdir -p var
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest $(PYTEST_ARGS)
+
+# Checks of files alone (marker "static") ran with the PostgreSQL pass already.
+test-sqlite: install
+	@mkdir -p var
+	DATABASE_URL=sqlite:///var/test-$(TEST_ID).sqlite3 \
+	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
+	$(BIN)/pytest -m "not static" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/djlint --lint src/bookdesk/templates
+	npx --no-install eslint src/bookdesk/static/js
+	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+lock:
+	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
+	uv pip compile requirements/build.in --universal --generate-hashes --python-version 3.11 -o requirements/build.lock
+	uv pip compile pyproject.toml --universal --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) node_modules var/test-*.sqlite3*

@@ -1,0 +1,3 @@
+from bookdesk.cli import main
+
+main()

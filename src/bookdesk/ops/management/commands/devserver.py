@@ -1,0 +1,44 @@
+"""`make run`: the web server and the background worker together, for a laptop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the development web server and the background worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, port: int, **options):
+        url = f"http://127.0.0.1:{port}"
+        mailbox = (
+            f"{url}/dev/mailbox/ (and printed below)"
+            if settings.EMAIL_BACKEND.endswith("DevMailboxBackend")
+            else f"the SMTP server at {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+        )
+        self.stdout.write(
+            "\n"
+            f"  Bookdesk is starting on {url}\n\n"
+            "  Demo accounts (password: bookdesk-demo):\n"
+            "    admin@example.com      admin\n"
+            "    approver@example.com   approver\n"
+            "    requester@example.com  requester\n\n"
+            f"  Sign-in codes and other mail: {mailbox}\n"
+            "  Stop with Ctrl-C.\n"
+        )
+        worker = None
+        if "worker" in get_commands():
+            worker = subprocess.Popen([sys.executable, "-m", "bookdesk", "worker"])  # noqa: S603
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)

@@ -1,0 +1,29 @@
+"""The request id: taken from nginx's X-Request-ID or made here, and carried to logs and jobs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+_request_id: ContextVar[str | None] = ContextVar("bookdesk_request_id", default=None)
+_VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def set_request_id(value: str | None):
+    return _request_id.set(value)
+
+
+def reset_request_id(token) -> None:
+    _request_id.reset(token)
+
+
+def accept_or_make(header_value: str | None) -> str:
+    # An id from outside is kept only when it is plain, so it cannot inject into log lines.
+    if header_value and _VALID.match(header_value):
+        return header_value
+    return uuid.uuid4().hex

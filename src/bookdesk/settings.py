@@ -1,0 +1,274 @@
+"""Django settings for Bookdesk, read from the environment only (see docs/configuration.md).
+
+Development is the default and needs nothing set. Staging and production refuse to start
+when a value is missing or unsafe: `check_deploy_config` raises ConfigError with one line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bookdesk import __version__
+from bookdesk.config import (
+    ConfigError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+    parse_email_url,
+    parse_networks,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(PROJECT_DIR / "var")))
+
+ENVIRONMENT = env_str("BOOKDESK_ENV", "development")
+if ENVIRONMENT not in {"development", "staging", "production"}:
+    raise ConfigError(f"BOOKDESK_ENV must be development, staging or production, not {ENVIRONMENT!r}")
+IS_DEPLOYED = ENVIRONMENT in {"staging", "production"}
+
+DEBUG = env_bool("DEBUG", default=False)
+VERSION = __version__
+COMMIT = env_str("BOOKDESK_COMMIT", "unknown")
+
+_DEV_SECRET = "dev-only-insecure-key-not-for-use-anywhere-but-a-laptop-0123456789"
+SECRET_KEY = env_str("SECRET_KEY", None if IS_DEPLOYED else _DEV_SECRET)
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if IS_DEPLOYED else ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Requests from these addresses may tell us the client address in X-Forwarded-For.
+TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
+
+_database_url = env_str("DATABASE_URL")
+DATABASES = {
+    "default": parse_database_url(
+        _database_url or "sqlite:///var/bookdesk.sqlite3", base_dir=PROJECT_DIR
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3") and _database_url is None:
+    DATABASES["default"]["NAME"] = str(VAR_DIR / "bookdesk.sqlite3")
+_test_name = env_str("TEST_DATABASE_NAME")
+if _test_name:
+    DATABASES["default"]["TEST"] = {"NAME": _test_name}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_prometheus",
+    "ninja",
+    "bookdesk.accounts",
+    "bookdesk.audit",
+    "bookdesk.notifications",
+    "bookdesk.resources",
+    "bookdesk.bookings",
+    "bookdesk.attachments",
+    "bookdesk.exports",
+    "bookdesk.ops",
+    "bookdesk.api",
+]
+
+MIDDLEWARE = [
+    "bookdesk.ops.middleware.HealthMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "bookdesk.ops.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "bookdesk.accounts.middleware.SessionLifetimeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "bookdesk.urls"
+WSGI_APPLICATION = "bookdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "bookdesk.ops.context.site",
+            ],
+        },
+    }
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# Sessions: idle timeout by cookie age refreshed on every request; absolute lifetime is
+# enforced by SessionLifetimeMiddleware from the time the password step succeeded.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = IS_DEPLOYED
+CSRF_COOKIE_SECURE = IS_DEPLOYED
+# The API's JavaScript reads the CSRF cookie to send it back in X-CSRFToken.
+CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "bookdesk.api.errors.csrf_failure"
+
+# Sign-in second factor and lockout (see accounts/ and docs/configuration.md).
+OTP_CODE_TTL = timedelta(minutes=5)
+OTP_MAX_WRONG_CODES = 5
+OTP_RESEND_COOLDOWN = timedelta(seconds=60)
+OTP_MAX_EMAILS_PER_HOUR = 5
+LOCKOUT_THRESHOLD = env_int("LOCKOUT_THRESHOLD", 5)
+LOCKOUT_IP_THRESHOLD = env_int("LOCKOUT_IP_THRESHOLD", 20)
+LOCKOUT_BASE_COOLOFF = timedelta(minutes=env_int("LOCKOUT_COOLOFF_MINUTES", 15))
+LOCKOUT_MAX_COOLOFF = timedelta(hours=12)
+OTP_TOTP_ISSUER = "Bookdesk"
+
+# Email. The code email is sent inside the request (the user waits for it), so the
+# timeout bounds how long a sign-in can hang on a slow relay.
+_email = parse_email_url(env_str("EMAIL_URL"))
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bookdesk <bookdesk@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "bookdesk_cache",
+        }
+    }
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if IS_DEPLOYED else
+                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not IS_DEPLOYED
+
+UPLOADS_ROOT = Path(env_str("UPLOADS_ROOT", str(VAR_DIR / "uploads")))
+
+# Security headers. HSTS and the SSL redirect are only meaningful behind TLS.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if IS_DEPLOYED:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# Metrics: who may scrape /metrics (loopback by default), or with a bearer token.
+METRICS_ALLOWED_NETWORKS = parse_networks(
+    "METRICS_ALLOWED_NETWORKS", env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+DB_SLOW_QUERY_SECONDS = env_float("DB_SLOW_QUERY_SECONDS", 0.5)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+SENTRY_DSN = env_str("SENTRY_DSN")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if IS_DEPLOYED else "console")
+LOGGING_CONFIG = None  # bookdesk.ops.logging configures logging once, below.
+
+DEMO_PASSWORD = "bookdesk-demo"
+
+SILENCED_SYSTEM_CHECKS: list[str] = []
+
+
+def check_deploy_config() -> None:
+    """Refuse to start staging/production with a missing or unsafe value."""
+    if not IS_DEPLOYED:
+        return
+    if DEBUG:
+        raise ConfigError(f"DEBUG must be off in {ENVIRONMENT}")
+    if not SECRET_KEY:
+        raise ConfigError(f"SECRET_KEY (or SECRET_KEY_FILE) is required in {ENVIRONMENT}")
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or "insecure" in SECRET_KEY:
+        raise ConfigError("SECRET_KEY is too weak: use at least 50 random characters")
+    if not ALLOWED_HOSTS:
+        raise ConfigError(f"ALLOWED_HOSTS is required in {ENVIRONMENT}")
+    if "*" in ALLOWED_HOSTS:
+        raise ConfigError("ALLOWED_HOSTS must name the site's hosts, not '*'")
+    if _database_url is None:
+        raise ConfigError(f"DATABASE_URL is required in {ENVIRONMENT}")
+    if not EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        raise ConfigError(f"EMAIL_URL must point at an SMTP relay in {ENVIRONMENT}")
+
+
+check_deploy_config()
+
+from bookdesk.ops.logging import configure_logging  # noqa: E402
+
+configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        release=f"bookdesk@{VERSION}+{COMMIT}",
+        send_default_pii=False,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )
