@@ -33,8 +33,9 @@ def alice(db):
     """A requester."""
     from bookdesk.accounts.models import Role, User
 
-    return User.objects.create_user("alice@example.com", PASSWORD, role=Role.REQUESTER,
-                                    full_name="Alice Requester")
+    return User.objects.create_user(
+        "alice@example.com", PASSWORD, role=Role.REQUESTER, full_name="Alice Requester"
+    )
 
 
 @pytest.fixture
@@ -42,8 +43,9 @@ def bob(db):
     """An approver."""
     from bookdesk.accounts.models import Role, User
 
-    return User.objects.create_user("bob@example.com", PASSWORD, role=Role.APPROVER,
-                                    full_name="Bob Approver")
+    return User.objects.create_user(
+        "bob@example.com", PASSWORD, role=Role.APPROVER, full_name="Bob Approver"
+    )
 
 
 @pytest.fixture
@@ -51,8 +53,9 @@ def carol(db):
     """An admin."""
     from bookdesk.accounts.models import Role, User
 
-    return User.objects.create_user("carol@example.com", PASSWORD, role=Role.ADMIN,
-                                    full_name="Carol Admin")
+    return User.objects.create_user(
+        "carol@example.com", PASSWORD, role=Role.ADMIN, full_name="Carol Admin"
+    )
 
 
 @pytest.fixture
@@ -60,8 +63,9 @@ def dave(db):
     """Another requester, who must not see Alice's things."""
     from bookdesk.accounts.models import Role, User
 
-    return User.objects.create_user("dave@example.com", PASSWORD, role=Role.REQUESTER,
-                                    full_name="Dave Other")
+    return User.objects.create_user(
+        "dave@example.com", PASSWORD, role=Role.REQUESTER, full_name="Dave Other"
+    )
 
 
 # --- a real SMTP server -------------------------------------------------------------------
@@ -72,7 +76,7 @@ class Inbox:
     messages: list = field(default_factory=list)
     refuse: bool = False
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "554 5.7.1 Relay refuses mail for now"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
@@ -144,8 +148,9 @@ class AppServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_app_server(tmp_path: Path, *, workers: int = 2, threads: int = 8,
-                     extra_env: dict | None = None) -> AppServer:
+def start_app_server(
+    tmp_path: Path, *, workers: int = 2, threads: int = 8, extra_env: dict | None = None
+) -> AppServer:
     """Start the app under gunicorn against the test database (use with transactional_db)."""
     port = free_port()
     env = {
@@ -159,10 +164,26 @@ def start_app_server(tmp_path: Path, *, workers: int = 2, threads: int = 8,
     env.pop("TEST_DATABASE_NAME", None)
     log_path = tmp_path / f"gunicorn-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bookdesk.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-         "--worker-class", "gthread", "--timeout", "60"],
-        cwd=PROJECT_DIR, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bookdesk.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "60",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

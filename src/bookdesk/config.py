@@ -70,7 +70,9 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def parse_networks(name: str, values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def parse_networks(
+    name: str, values: list[str]
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     networks = []
     for value in values:
         try:
@@ -116,7 +118,9 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
-    raise ConfigError(f"DATABASE_URL scheme {scheme!r} is not supported (use postgres:// or sqlite://)")
+    raise ConfigError(
+        f"DATABASE_URL scheme {scheme!r} is not supported (use postgres:// or sqlite://)"
+    )
 
 
 @dataclass(frozen=True)
@@ -161,4 +165,6 @@ def parse_email_url(url: str | None) -> EmailConfig:
             use_tls=use_tls,
             use_ssl=use_ssl,
         )
-    raise ConfigError(f"EMAIL_URL scheme {scheme!r} is not supported (smtp, smtps, mailbox, console)")
+    raise ConfigError(
+        f"EMAIL_URL scheme {scheme!r} is not supported (smtp, smtps, mailbox, console)"
+    )

@@ -28,17 +28,33 @@ VAR_DIR = Path(env_str("VAR_DIR", str(PROJECT_DIR / "var")))
 
 ENVIRONMENT = env_str("BOOKDESK_ENV", "development")
 if ENVIRONMENT not in {"development", "staging", "production"}:
-    raise ConfigError(f"BOOKDESK_ENV must be development, staging or production, not {ENVIRONMENT!r}")
+    raise ConfigError(
+        f"BOOKDESK_ENV must be development, staging or production, not {ENVIRONMENT!r}"
+    )
 IS_DEPLOYED = ENVIRONMENT in {"staging", "production"}
 
 DEBUG = env_bool("DEBUG", default=False)
 VERSION = __version__
 COMMIT = env_str("BOOKDESK_COMMIT", "unknown")
 
-_DEV_SECRET = "dev-only-insecure-key-not-for-use-anywhere-but-a-laptop-0123456789"
-SECRET_KEY = env_str("SECRET_KEY", None if IS_DEPLOYED else _DEV_SECRET)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if IS_DEPLOYED else ["127.0.0.1", "localhost", "[::1]"])
+def _development_secret_key() -> str:
+    # No key is kept in the repository: a laptop gets a random one under var/, made once.
+    path = VAR_DIR / "dev-secret-key"
+    if not path.exists():
+        import secrets
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env_str("SECRET_KEY") or (None if IS_DEPLOYED else _development_secret_key())
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if IS_DEPLOYED else ["127.0.0.1", "localhost", "[::1]"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Requests from these addresses may tell us the client address in X-Forwarded-For.
 TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
@@ -122,8 +138,10 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -197,9 +215,11 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if IS_DEPLOYED else
-                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_DEPLOYED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 
@@ -231,7 +251,8 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if IS_DEPLOYED else "console")
 LOGGING_CONFIG = None  # bookdesk.ops.logging configures logging once, below.
 
-DEMO_PASSWORD = "bookdesk-demo"
+# The published password of the demo accounts, which exist only in development.
+DEMO_PASSWORD = "bookdesk-demo"  # noqa: S105
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
 

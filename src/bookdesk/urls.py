@@ -22,4 +22,3 @@ urlpatterns = [
 
 handler404 = "bookdesk.api.errors.json_404"
 handler500 = "bookdesk.api.errors.json_500"
-

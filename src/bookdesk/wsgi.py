@@ -5,7 +5,7 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bookdesk.settings")
 
-from bookdesk.config import ConfigError  # noqa: E402
+from bookdesk.config import ConfigError
 
 try:
     from django.core.wsgi import get_wsgi_application

@@ -56,7 +56,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=[r.value for r in Role]), name="accounts_user_role_valid"
+                condition=models.Q(role__in=[r.value for r in Role]),
+                name="accounts_user_role_valid",
             ),
         ]
 

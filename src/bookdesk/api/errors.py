@@ -62,7 +62,9 @@ def install(api) -> None:
 
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request, exc):
-        return error_response(401, "unauthorized", "Sign in (with your second factor) or send a token.")
+        return error_response(
+            401, "unauthorized", "Sign in (with your second factor) or send a token."
+        )
 
     @api.exception_handler(PermissionDenied)
     def _forbidden(request, exc):

@@ -24,7 +24,11 @@ def audit_record(
         from bookdesk.ops.clientip import client_ip
 
         ip = ip or client_ip(request)
-        if actor is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if (
+            actor is None
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
             actor = request.user
     if target is not None:
         target_type = target_type or target._meta.label_lower

@@ -26,8 +26,12 @@ class DevMailboxBackend(BaseEmailBackend):
                 if isinstance(attachment, tuple):
                     attachments.append({"filename": attachment[0], "mimetype": attachment[2]})
                 else:
-                    attachments.append({"filename": attachment.get_filename() or "attachment",
-                                        "mimetype": attachment.get_content_type()})
+                    attachments.append(
+                        {
+                            "filename": attachment.get_filename() or "attachment",
+                            "mimetype": attachment.get_content_type(),
+                        }
+                    )
             DevMessage.objects.create(
                 subject=message.subject,
                 from_email=message.from_email,

@@ -12,11 +12,13 @@ def _development_only():
 
 def dev_mailbox(request):
     _development_only()
-    return render(request, "notifications/dev_mailbox.html",
-                  {"messages_list": DevMessage.objects.all()[:100]})
+    return render(
+        request, "notifications/dev_mailbox.html", {"messages_list": DevMessage.objects.all()[:100]}
+    )
 
 
 def dev_message(request, pk: int):
     _development_only()
-    return render(request, "notifications/dev_message.html",
-                  {"message": get_object_or_404(DevMessage, pk=pk)})
+    return render(
+        request, "notifications/dev_message.html", {"message": get_object_or_404(DevMessage, pk=pk)}
+    )

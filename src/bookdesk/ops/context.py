@@ -1,6 +1,5 @@
 from django.conf import settings
 
-
 # Main navigation for signed-in users: (label, url). Apps add their pages here.
 NAV_ITEMS: list[dict] = []
 

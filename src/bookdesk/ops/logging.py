@@ -11,8 +11,19 @@ from bookdesk.ops.requestid import current_request_id
 
 # Keys whose values never reach a log line, whatever logs them.
 SECRET_KEYS = frozenset(
-    {"password", "code", "otp", "token", "secret", "session_key", "sessionid", "authorization",
-     "cookie", "challenge", "api_key"}
+    {
+        "password",
+        "code",
+        "otp",
+        "token",
+        "secret",
+        "session_key",
+        "sessionid",
+        "authorization",
+        "cookie",
+        "challenge",
+        "api_key",
+    }
 )
 
 
@@ -36,7 +47,7 @@ def _count(logger, method_name, event_dict):
         from bookdesk.ops.metrics import LOG_EVENTS
 
         LOG_EVENTS.labels(level=event_dict.get("level", method_name)).inc()
-    except Exception:  # noqa: BLE001,S110 - counting must never break logging
+    except Exception:  # noqa: S110 - counting must never break logging
         pass
     return event_dict
 
@@ -72,9 +83,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
                     ],
                 }
             },
-            "handlers": {
-                "stderr": {"class": "logging.StreamHandler", "formatter": "structured"}
-            },
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "structured"}},
             "root": {"handlers": ["stderr"], "level": level},
             "loggers": {
                 # The request log line is ours (RequestIdMiddleware); Django's repeats it.

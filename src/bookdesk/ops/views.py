@@ -25,5 +25,7 @@ def _allowed(request) -> bool:
 
 def metrics(request) -> HttpResponse:
     if not _allowed(request):
-        return HttpResponseForbidden("metrics are not available from here\n", content_type="text/plain")
+        return HttpResponseForbidden(
+            "metrics are not available from here\n", content_type="text/plain"
+        )
     return ExportToDjangoView(request)

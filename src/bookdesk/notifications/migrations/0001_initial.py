@@ -5,27 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DevMessage',
+            name="DevMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('subject', models.CharField(max_length=998)),
-                ('from_email', models.CharField(max_length=254)),
-                ('to', models.TextField(help_text='Comma-separated recipients')),
-                ('body', models.TextField()),
-                ('html', models.TextField(blank=True)),
-                ('attachments', models.JSONField(blank=True, default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("subject", models.CharField(max_length=998)),
+                ("from_email", models.CharField(max_length=254)),
+                ("to", models.TextField(help_text="Comma-separated recipients")),
+                ("body", models.TextField()),
+                ("html", models.TextField(blank=True)),
+                ("attachments", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
     ]

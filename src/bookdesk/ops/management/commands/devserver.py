@@ -35,7 +35,7 @@ class Command(BaseCommand):
         )
         worker = None
         if "worker" in get_commands():
-            worker = subprocess.Popen([sys.executable, "-m", "bookdesk", "worker"])  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "bookdesk", "worker"])
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:

@@ -1,0 +1,2 @@
+// Bookdesk's browser scripts. Progressive enhancement only: every page works without them.
+"use strict";
