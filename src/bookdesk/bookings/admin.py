@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from bookdesk.bookings.models import Booking, BookingSeries
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    # State changes belong to the services (audit, mail, conflict rule), so the admin
+    # shows bookings read-only apart from the free-text fields.
+    list_display = ["title", "resource", "requester", "start", "end", "status"]
+    list_filter = ["status", "resource"]
+    search_fields = ["title", "purpose", "requester__email", "resource__name"]
+    date_hierarchy = "start"
+    list_select_related = ["resource", "requester"]
+    readonly_fields = [
+        "resource",
+        "requester",
+        "start",
+        "end",
+        "attendees",
+        "status",
+        "holds_slot",
+        "series",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(BookingSeries)
+class BookingSeriesAdmin(admin.ModelAdmin):
+    list_display = ["id", "resource", "requester", "frequency", "count", "until", "created_at"]
+    readonly_fields = ["resource", "requester", "frequency", "interval", "count", "until"]
+
+    def has_add_permission(self, request):
+        return False
