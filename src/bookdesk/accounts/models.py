@@ -7,6 +7,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device
 
 
 class Role(models.TextChoices):
@@ -83,3 +84,132 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+# --- second factor ------------------------------------------------------------------------
+
+
+class EmailCodeDevice(Device):
+    """The django-otp device behind email codes.
+
+    Codes are not checked here but against the sign-in attempt (``SignInChallenge``), which
+    binds each code to one attempt. The device exists so that django-otp can mark a session
+    as verified (``request.user.is_verified()``), which the admin site and the API rely on.
+    """
+
+    def verify_token(self, token) -> bool:
+        # Codes only count through the sign-in attempt they were sent for.
+        return False
+
+
+class SignInMethod(models.TextChoices):
+    EMAIL = "email", "Email code"
+    TOTP = "totp", "Authenticator app"
+
+
+class SignInChallenge(models.Model):
+    """One sign-in attempt between the password step and the code step.
+
+    The client holds an opaque random id; only its SHA-256 is stored. The email code is
+    stored as a keyed hash. ``used_at`` is set by one conditional UPDATE, so of many
+    parallel submissions of the right code exactly one wins.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signin_challenges")
+    token_hash = models.CharField(max_length=64, unique=True)
+    method = models.CharField(max_length=8, choices=SignInMethod.choices)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    failed_codes = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=[m.value for m in SignInMethod]),
+                name="accounts_challenge_method_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in attempt {self.pk} for user {self.user_id}"
+
+
+class CodeEmail(models.Model):
+    """Every attempt to email a sign-in code, to cap them per account per hour."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    sent = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"code email to {self.user_id} at {self.at:%H:%M:%S}"
+
+
+# --- lockout ------------------------------------------------------------------------------
+
+
+class LockScope(models.TextChoices):
+    ACCOUNT = "account", "Account"
+    IP = "ip", "Client address"
+
+
+class AuthFailure(models.Model):
+    """One failed password or code, for an account (keyed by email) or a client address."""
+
+    scope = models.CharField(max_length=8, choices=LockScope.choices)
+    key = models.CharField(max_length=254)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} failed at {self.at:%H:%M:%S}"
+
+
+class Lockout(models.Model):
+    """The current cool-off of an account or address; ``strikes`` grows the next one."""
+
+    scope = models.CharField(max_length=8, choices=LockScope.choices)
+    key = models.CharField(max_length=254)
+    locked_until = models.DateTimeField()
+    strikes = models.PositiveSmallIntegerField(default=0)
+    last_locked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="accounts_lockout_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} locked until {self.locked_until:%H:%M:%S}"
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only the SHA-256 of the token is kept; it is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # The first characters, so a user can tell tokens apart without the secret.
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
