@@ -187,6 +187,13 @@ EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bookdesk <bookdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The outbox worker (bookdesk worker): retries with exponential backoff, then gives up.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
+OUTBOX_RETRY_BASE_SECONDS = env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0)
+OUTBOX_RETRY_MAX_SECONDS = env_float("OUTBOX_RETRY_MAX_SECONDS", 3600.0)
+WORKER_POLL_SECONDS = env_float("WORKER_POLL_SECONDS", 1.0)
+WORKER_PERIODIC_SECONDS = env_float("WORKER_PERIODIC_SECONDS", 60.0)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", 30)
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

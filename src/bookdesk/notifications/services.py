@@ -1,0 +1,113 @@
+"""Queueing email: render now, store in the outbox, let `bookdesk worker` send it.
+
+Nothing here talks to the SMTP relay. A web request that queues mail only writes a row in
+its own transaction, so a slow or broken relay never slows or fails the request, and mail
+for a change that rolls back is never sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone
+
+from bookdesk.notifications.models import OutboxMessage, OutboxStatus
+from bookdesk.ops.requestid import current_request_id
+
+Attachment = Mapping[str, Any] | tuple
+
+
+def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Render ``emails/<template>-subject.txt``, ``-body.txt`` and ``-body.html``."""
+    # Plain-text parts are not HTML: escaping would turn "R&D" into "R&amp;D" in the mail.
+    plain = Context(dict(context), autoescape=False)
+    subject = get_template(f"emails/{template}-subject.txt").template.render(plain)
+    text = get_template(f"emails/{template}-body.txt").template.render(plain)
+    html = get_template(f"emails/{template}-body.html").render(dict(context))
+    # A header cannot hold a line break, and template whitespace must not leak into it.
+    subject = re.sub(r"\s+", " ", subject).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return subject, text, html
+
+
+def _stored_attachment(attachment: Attachment) -> dict[str, str]:
+    if isinstance(attachment, tuple):
+        filename, content, mimetype = attachment
+    else:
+        filename = attachment["filename"]
+        content = attachment["content"]
+        mimetype = attachment.get("mimetype") or "application/octet-stream"
+    if isinstance(content, bytes):
+        return {
+            "filename": filename,
+            "mimetype": mimetype,
+            "encoding": "base64",
+            "content": base64.b64encode(content).decode("ascii"),
+        }
+    return {"filename": filename, "mimetype": mimetype, "encoding": "text", "content": content}
+
+
+def enqueue_email(
+    *,
+    kind: str,
+    to: str | Iterable[str],
+    template: str,
+    context: Mapping[str, Any],
+    attachments: Iterable[Attachment] = (),
+    dedupe_key: str | None = None,
+) -> OutboxMessage:
+    """Queue one message; returns the outbox row (the existing one if ``dedupe_key`` was seen).
+
+    Call inside the transaction of the change the message announces.
+    """
+    recipients = [to] if isinstance(to, str) else [address for address in to if address]
+    if not recipients:
+        raise ValueError("an email needs at least one recipient")
+    if dedupe_key is not None:
+        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    subject, text, html = render_email(template, context)
+    message = OutboxMessage(
+        kind=kind,
+        to=recipients,
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=[_stored_attachment(a) for a in attachments],
+        request_id=(current_request_id() or "")[:64],
+        dedupe_key=dedupe_key,
+    )
+    try:
+        # A savepoint, so a concurrent duplicate does not poison the caller's transaction.
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    return message
+
+
+def outbox_purge_sent() -> int:
+    """Delete sent messages older than OUTBOX_RETENTION_DAYS (failed ones stay for review)."""
+    cutoff = timezone.now() - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    deleted, _ = OutboxMessage.objects.filter(status=OutboxStatus.SENT, sent_at__lt=cutoff).delete()
+    return deleted
+
+
+def outbox_retry_now(*, messages) -> int:
+    """Make pending or given-up messages due now (the admin's "retry now")."""
+    return (
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
+        .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
+        .update(status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    )

@@ -1,0 +1,134 @@
+"""The background worker behind `bookdesk worker`: sends the outbox, runs periodic tasks.
+
+It is a plain loop over the database (no broker): poll for due mail every
+WORKER_POLL_SECONDS, run PERIODIC_TASKS every WORKER_PERIODIC_SECONDS, stop cleanly on
+SIGTERM/SIGINT after the message in hand.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+
+import structlog
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+from bookdesk.notifications import outbox
+from bookdesk.notifications.selectors import outbox_stats
+from bookdesk.ops.metrics import DB_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
+from bookdesk.ops.requestid import reset_request_id, set_request_id
+
+# Dotted paths of functions called with no arguments about once a minute. Each owner adds
+# its own line. A failing task is logged and the others still run.
+PERIODIC_TASKS: list[str] = [
+    "bookdesk.bookings.services.bookings_expire_stale",
+    "bookdesk.notifications.services.outbox_purge_sent",
+]
+
+log = structlog.get_logger("bookdesk.worker")
+GAUGE_EVERY_SECONDS = 10.0
+
+
+def run_periodic_tasks(tasks: list[str] | None = None) -> dict[str, object]:
+    """Run each task once; returns {path: result or the exception}."""
+    results: dict[str, object] = {}
+    for path in PERIODIC_TASKS if tasks is None else tasks:
+        # Each run gets its own id, so its log lines and audit rows can be found together.
+        run_id = f"task-{uuid.uuid4().hex[:16]}"
+        token = set_request_id(run_id)
+        try:
+            with structlog.contextvars.bound_contextvars(request_id=run_id, task=path):
+                try:
+                    result = import_string(path)()
+                except Exception as exc:
+                    log.exception("periodic task failed")
+                    results[path] = exc
+                else:
+                    if result:
+                        log.info("periodic task done", result=result)
+                    results[path] = result
+        finally:
+            reset_request_id(token)
+            close_old_connections()
+    return results
+
+
+def _gauges_are_ours() -> bool:
+    # Under Prometheus multiprocess mode the web process computes these gauges at scrape
+    # time; a stopped worker's last values would otherwise linger in its files.
+    return not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def update_gauges() -> tuple[int, float]:
+    pending, age = outbox_stats()
+    if _gauges_are_ours():
+        OUTBOX_PENDING.set(pending)
+        OUTBOX_OLDEST_AGE.set(age)
+    return pending, age
+
+
+class Worker:
+    def __init__(self, *, poll_seconds: float | None = None, periodic: bool = True):
+        self.name = outbox.worker_name()
+        self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
+        self.periodic = periodic
+        self.stopping = threading.Event()
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+
+    def drain(self) -> outbox.BatchResult:
+        """Send everything due now (mail that fails is rescheduled, so this ends)."""
+        total = outbox.BatchResult()
+        while not self.stopping.is_set():
+            messages = outbox.claim_due(worker=self.name)
+            if not messages:
+                break
+            result = outbox.send_batch(messages, worker=self.name, should_stop=self.stopping.is_set)
+            total.sent += result.sent
+            total.failed += result.failed
+            total.released += result.released
+            if result.released:
+                break  # the relay is down: wait for the next poll rather than spin
+        return total
+
+    def run_once(self) -> outbox.BatchResult:
+        if self.periodic:
+            run_periodic_tasks()
+        result = self.drain()
+        update_gauges()
+        return result
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        log.info("worker started", worker=self.name, poll_seconds=self.poll_seconds)
+        next_periodic = next_gauges = 0.0
+        while not self.stopping.is_set():
+            idle = True
+            try:
+                close_old_connections()
+                now = time.monotonic()
+                if self.periodic and now >= next_periodic:
+                    next_periodic = now + settings.WORKER_PERIODIC_SECONDS
+                    run_periodic_tasks()
+                result = self.drain()
+                idle = not (result.sent or result.failed)
+                if time.monotonic() >= next_gauges:
+                    next_gauges = time.monotonic() + GAUGE_EVERY_SECONDS
+                    update_gauges()
+            except Exception:
+                # A database restart or similar: log, back off, keep the process alive.
+                DB_ERRORS.inc()
+                log.exception("worker loop failed; retrying")
+                close_old_connections()
+                self.stopping.wait(max(5.0, self.poll_seconds))
+                continue
+            if idle:
+                self.stopping.wait(self.poll_seconds)
+        log.info("worker stopped", worker=self.name)
