@@ -1,0 +1,97 @@
+"""Reads about bookings: what a user may see, the approvals inbox and its conflicts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from bookdesk.bookings.models import OPEN_STATUSES, Booking, BookingStatus
+from bookdesk.resources.selectors import resources_approvable_by
+
+
+def bookings_visible_to(user) -> QuerySet:
+    """Own bookings, plus those of resources the user approves; admins see all."""
+    qs = Booking.objects.select_related("resource", "requester", "decided_by")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_admin:
+        return qs
+    return qs.filter(Q(requester=user) | Q(resource__in=resources_approvable_by(user)))
+
+
+def booking_get_visible(user, pk) -> Booking:
+    """The booking if ``user`` may see it; otherwise 404, so its existence does not leak."""
+    try:
+        return bookings_visible_to(user).get(pk=pk)
+    except (Booking.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such booking") from None
+
+
+def bookings_list(
+    user,
+    *,
+    mine: bool = False,
+    status: str | None = None,
+    resource: int | None = None,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+) -> QuerySet:
+    """Visible bookings filtered; ``from``/``to`` select bookings overlapping that window."""
+    qs = bookings_visible_to(user)
+    if mine:
+        qs = qs.filter(requester=user)
+    if status:
+        qs = qs.filter(status=status)
+    if resource:
+        qs = qs.filter(resource_id=resource)
+    if start_from:
+        qs = qs.filter(end__gt=start_from)
+    if start_to:
+        qs = qs.filter(start__lt=start_to)
+    return qs.order_by("start", "id")
+
+
+def pending_for_approver(user) -> QuerySet:
+    """Pending requests for the resources ``user`` decides, oldest request first."""
+    return (
+        Booking.objects.select_related("resource", "requester")
+        .filter(status=BookingStatus.PENDING, resource__in=resources_approvable_by(user))
+        .order_by("created_at", "id")
+    )
+
+
+def with_conflicts(bookings) -> list[Booking]:
+    """Attach ``.conflicts`` (other open bookings overlapping each one) in one query."""
+    bookings = list(bookings)
+    if not bookings:
+        return bookings
+    lo = min(b.start for b in bookings)
+    hi = max(b.end for b in bookings)
+    others: dict[int, list[Booking]] = defaultdict(list)
+    for other in Booking.objects.select_related("requester").filter(
+        resource_id__in={b.resource_id for b in bookings},
+        status__in=OPEN_STATUSES,
+        start__lt=hi,
+        end__gt=lo,
+    ):
+        others[other.resource_id].append(other)
+    for booking in bookings:
+        booking.conflicts = [
+            o
+            for o in others[booking.resource_id]
+            if o.pk != booking.pk and o.start < booking.end and o.end > booking.start
+        ]
+    return bookings
+
+
+def slot_conflicts(*, resource_id: int, start, end, exclude_pk=None) -> QuerySet:
+    """Bookings holding a slot on the resource that overlap [start, end)."""
+    qs = Booking.objects.filter(
+        resource_id=resource_id, holds_slot=True, start__lt=end, end__gt=start
+    ).order_by("start")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs

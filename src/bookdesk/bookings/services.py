@@ -1,0 +1,523 @@
+"""The booking lifecycle: request, approve, reject, cancel, expire.
+
+pending ──approve──▶ approved ──cancel──▶ cancelled
+   │ ├──reject───▶ rejected
+   │ ├──cancel───▶ cancelled
+   │ └──(start passed)──▶ expired
+
+Every change is one transaction that also writes its audit row and queues its mail (the
+outbox rows commit or roll back with the change). Metrics are counted after commit only.
+
+No double booking: a booking that holds its slot is saved inside a savepoint. On
+PostgreSQL the exclusion constraint refuses an overlap even between two transactions
+that both checked first, and the IntegrityError becomes a BookingConflict naming the
+slot. On SQLite the outer transaction starts with BEGIN IMMEDIATE (see config.py), which
+serialises writers, so the check just before the insert cannot be overtaken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import structlog
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookdesk.audit.services import audit_record
+from bookdesk.bookings import recurrence
+from bookdesk.bookings.errors import (
+    BookingConflict,
+    BookingError,
+    BookingRuleViolation,
+    InvalidTransition,
+    slot,
+)
+from bookdesk.bookings.models import (
+    NO_OVERLAP_CONSTRAINT,
+    OPEN_STATUSES,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+)
+from bookdesk.bookings.rules import check_request_rules
+from bookdesk.bookings.selectors import slot_conflicts
+from bookdesk.notifications import booking_mail
+from bookdesk.ops.metrics import BOOKINGS
+from bookdesk.resources.models import Resource
+from bookdesk.resources.selectors import user_may_decide
+
+log = structlog.get_logger("bookdesk.bookings")
+
+AUTO_REJECT_REASON = "Another request for the same time was approved."
+
+
+def _notify(name: str, booking: Booking, **kwargs) -> None:
+    """Queue a booking mail: outbox rows in the current transaction, sent by the worker."""
+    getattr(booking_mail, name)(booking, **kwargs)
+
+
+def _count_after_commit(action: str, n: int = 1) -> None:
+    if n:
+        transaction.on_commit(lambda: BOOKINGS.labels(action=action).inc(n))
+
+
+def _slot_of(booking: Booking) -> dict:
+    return slot(
+        resource_id=booking.resource_id,
+        start=booking.start,
+        end=booking.end,
+        booking_id=booking.pk,
+        status=booking.status,
+    )
+
+
+def _conflicts_for(booking: Booking) -> list[dict]:
+    return [
+        _slot_of(other)
+        for other in slot_conflicts(
+            resource_id=booking.resource_id,
+            start=booking.start,
+            end=booking.end,
+            exclude_pk=booking.pk,
+        )[:20]
+    ]
+
+
+def _save_checked(booking: Booking) -> None:
+    """Save ``booking``; if it holds its slot, refuse an overlap with BookingConflict.
+
+    Must run inside an outer transaction.atomic() (the IMMEDIATE one on SQLite).
+    """
+    if booking.holds_slot:
+        clashes = _conflicts_for(booking)
+        if clashes:
+            raise BookingConflict(clashes)
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            booking.save()
+    except IntegrityError as exc:
+        if NO_OVERLAP_CONSTRAINT not in str(exc):
+            raise
+        # Another transaction won the race after our check; name the slot it took.
+        clashes = _conflicts_for(booking) or [
+            slot(resource_id=booking.resource_id, start=booking.start, end=booking.end)
+        ]
+        raise BookingConflict(clashes) from None
+
+
+def _holds(resource: Resource, status: str) -> bool:
+    return status == BookingStatus.APPROVED or (
+        status == BookingStatus.PENDING and resource.pending_holds_slot
+    )
+
+
+def _require_decider(actor, booking: Booking) -> None:
+    if not user_may_decide(actor, booking.resource):
+        raise PermissionDenied("Only an approver of this resource or an admin may decide.")
+
+
+# --- request ------------------------------------------------------------------------------
+
+
+def _new_booking(*, requester, resource, start, end, title, purpose, attendees, series=None):
+    status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.APPROVED
+    return Booking(
+        resource=resource,
+        requester=requester,
+        start=start,
+        end=end,
+        title=title.strip(),
+        purpose=purpose or "",
+        attendees=attendees,
+        status=status,
+        holds_slot=_holds(resource, status),
+        series=series,
+    )
+
+
+def _after_create(booking: Booking, *, requester, request, notify: bool = True, **audit):
+    audit_record(
+        action="booking.requested",
+        actor=requester,
+        request=request,
+        target=booking,
+        resource=booking.resource_id,
+        start=booking.start.isoformat(),
+        end=booking.end.isoformat(),
+        status=booking.status,
+        **audit,
+    )
+    _count_after_commit("requested")
+    if booking.status == BookingStatus.APPROVED:
+        # No approval needed: the request is approved at once.
+        audit_record(
+            action="booking.approved", actor=None, request=request, target=booking, automatic=True
+        )
+        _count_after_commit("approved")
+        if notify:
+            _notify("notify_decided", booking)
+    elif notify:
+        _notify("notify_request_received", booking)
+
+
+def booking_request(
+    *,
+    requester,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    title: str,
+    purpose: str = "",
+    attendees: int = 1,
+    request=None,
+) -> Booking:
+    """Request a booking: approved at once when the resource needs no approval, else pending."""
+    if not title or not title.strip():
+        raise BookingRuleViolation("title", "Give the booking a title.")
+    check_request_rules(resource=resource, start=start, end=end, attendees=attendees)
+    booking = _new_booking(
+        requester=requester,
+        resource=resource,
+        start=start,
+        end=end,
+        title=title,
+        purpose=purpose,
+        attendees=attendees,
+    )
+    with transaction.atomic():
+        # Pending requests that do not hold their slot may still not ask for a taken slot.
+        clashes = _conflicts_for(booking)
+        if clashes:
+            raise BookingConflict(clashes)
+        _save_checked(booking)
+        _after_create(booking, requester=requester, request=request)
+    log.info("booking_requested", booking=booking.pk, status=booking.status)
+    return booking
+
+
+@dataclass
+class SeriesResult:
+    series: BookingSeries | None
+    bookings: list[Booking] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+
+def booking_request_series(
+    *,
+    requester,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    title: str,
+    purpose: str = "",
+    attendees: int = 1,
+    frequency: str,
+    interval: int = 1,
+    count: int | None = None,
+    until: date | None = None,
+    skip_conflicts: bool = False,
+    request=None,
+) -> SeriesResult:
+    """Request a recurring booking.
+
+    All-or-nothing by default: one conflict (or broken rule) and nothing is created; the
+    BookingConflict lists every clashing occurrence. With ``skip_conflicts`` the clashing
+    occurrences are left out and returned in ``skipped``.
+    """
+    if not title or not title.strip():
+        raise BookingRuleViolation("title", "Give the booking a title.")
+    occurrences = recurrence.expand(
+        start=start,
+        end=end,
+        zone=resource.zone,
+        frequency=frequency,
+        interval=interval,
+        count=count,
+        until=until,
+    )
+    skipped: list[dict] = []
+    wanted = []
+    for occ_start, occ_end in occurrences:
+        try:
+            check_request_rules(
+                resource=resource, start=occ_start, end=occ_end, attendees=attendees
+            )
+        except BookingRuleViolation as exc:
+            if not skip_conflicts:
+                raise BookingRuleViolation(
+                    exc.rule,
+                    f"The occurrence on {occ_start.astimezone(resource.zone):%Y-%m-%d}: "
+                    f"{exc.message}",
+                    occurrence={"start": occ_start.isoformat(), "end": occ_end.isoformat()},
+                ) from None
+            skipped.append(
+                {
+                    "start": occ_start.isoformat(),
+                    "end": occ_end.isoformat(),
+                    "reason": exc.rule,
+                    "message": exc.message,
+                }
+            )
+            continue
+        wanted.append((occ_start, occ_end))
+
+    created: list[Booking] = []
+    conflicts: list[dict] = []
+    with transaction.atomic():
+        series = BookingSeries.objects.create(
+            resource=resource,
+            requester=requester,
+            frequency=frequency,
+            interval=interval,
+            count=count,
+            until=until,
+        )
+        for occ_start, occ_end in wanted:
+            booking = _new_booking(
+                requester=requester,
+                resource=resource,
+                start=occ_start,
+                end=occ_end,
+                title=title,
+                purpose=purpose,
+                attendees=attendees,
+                series=series,
+            )
+            try:
+                clashes = _conflicts_for(booking)
+                if clashes:
+                    raise BookingConflict(clashes)
+                _save_checked(booking)
+            except BookingConflict as exc:
+                if skip_conflicts:
+                    skipped.append(
+                        {
+                            "start": occ_start.isoformat(),
+                            "end": occ_end.isoformat(),
+                            "reason": "conflict",
+                            "message": exc.message,
+                            "conflicts": exc.conflicts,
+                        }
+                    )
+                else:
+                    conflicts.extend(exc.conflicts)
+                continue
+            created.append(booking)
+        if conflicts:
+            raise BookingConflict(
+                conflicts,
+                f"{len(conflicts)} occurrence(s) clash with existing bookings; nothing was booked.",
+            )
+        if not created:
+            raise BookingConflict(
+                [c for s in skipped for c in s.get("conflicts", [])],
+                "Every occurrence was skipped; nothing was booked.",
+            )
+        for index, booking in enumerate(created):
+            # One mail per series, not per occurrence: the first one stands for the rest.
+            _after_create(
+                booking, requester=requester, request=request, notify=index == 0, series=series.pk
+            )
+    return SeriesResult(series=series, bookings=created, skipped=skipped)
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+def _locked(booking: Booking) -> Booking:
+    """Re-read the booking under a row lock (PostgreSQL); SQLite's IMMEDIATE lock suffices."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource", "requester")
+        .get(pk=booking.pk)
+    )
+
+
+def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
+    """Approve a pending request; overlapping pending requests are rejected with it."""
+    with transaction.atomic():
+        booking = _locked(booking)
+        _require_decider(actor, booking)
+        if booking.status != BookingStatus.PENDING:
+            raise InvalidTransition(
+                f"Only pending requests can be approved; this one is {booking.status}.",
+                status_now=booking.status,
+            )
+        if booking.start <= timezone.now():
+            raise InvalidTransition(
+                "This request's start has passed; it can no longer be approved.",
+                status_now=booking.status,
+            )
+        booking.status = BookingStatus.APPROVED
+        booking.holds_slot = True
+        booking.decided_by = actor
+        booking.decided_at = timezone.now()
+        booking.decision_reason = ""
+        _save_checked(booking)
+        audit_record(action="booking.approved", actor=actor, request=request, target=booking)
+        _notify("notify_decided", booking)
+        losers = list(
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("resource", "requester")
+            .filter(
+                resource_id=booking.resource_id,
+                status=BookingStatus.PENDING,
+                start__lt=booking.end,
+                end__gt=booking.start,
+            )
+            .exclude(pk=booking.pk)
+        )
+        for loser in losers:
+            loser.status = BookingStatus.REJECTED
+            loser.holds_slot = False
+            loser.decided_by = actor
+            loser.decided_at = booking.decided_at
+            loser.decision_reason = AUTO_REJECT_REASON
+            loser.save()
+            audit_record(
+                action="booking.rejected",
+                actor=actor,
+                request=request,
+                target=loser,
+                reason=AUTO_REJECT_REASON,
+                automatic=True,
+                approved_booking=booking.pk,
+            )
+            _notify("notify_auto_rejected", loser)
+        _count_after_commit("approved")
+        _count_after_commit("rejected", len(losers))
+    booking.auto_rejected = losers
+    return booking
+
+
+def booking_reject(*, booking: Booking, actor, reason: str, request=None) -> Booking:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingRuleViolation("reason_required", "Say why the request is rejected.")
+    with transaction.atomic():
+        booking = _locked(booking)
+        _require_decider(actor, booking)
+        if booking.status != BookingStatus.PENDING:
+            raise InvalidTransition(
+                f"Only pending requests can be rejected; this one is {booking.status}.",
+                status_now=booking.status,
+            )
+        booking.status = BookingStatus.REJECTED
+        booking.holds_slot = False
+        booking.decided_by = actor
+        booking.decided_at = timezone.now()
+        booking.decision_reason = reason
+        booking.save()
+        audit_record(
+            action="booking.rejected", actor=actor, request=request, target=booking, reason=reason
+        )
+        _notify("notify_decided", booking)
+        _count_after_commit("rejected")
+    return booking
+
+
+def bookings_decide(*, ids: list[int], action: str, actor, reason: str = "", request=None):
+    """Approve or reject many requests, each on its own; returns one result per id."""
+    if action not in {"approve", "reject"}:
+        raise BookingRuleViolation("action", "The action is approve or reject.")
+    if action == "reject" and not (reason or "").strip():
+        raise BookingRuleViolation("reason_required", "Say why the requests are rejected.")
+    results = []
+    for pk in dict.fromkeys(ids):  # keep order, drop repeats
+        booking = Booking.objects.filter(pk=pk).first()
+        if booking is None:
+            results.append({"id": pk, "ok": False, "error": "not_found", "message": "Not found."})
+            continue
+        try:
+            if action == "approve":
+                booking = booking_approve(booking=booking, actor=actor, request=request)
+            else:
+                booking = booking_reject(
+                    booking=booking, actor=actor, reason=reason, request=request
+                )
+        except PermissionDenied as exc:
+            results.append({"id": pk, "ok": False, "error": "forbidden", "message": str(exc)})
+        except BookingError as exc:
+            results.append({"id": pk, "ok": False, "error": exc.error, "message": exc.message})
+        else:
+            results.append({"id": pk, "ok": True, "status": booking.status})
+    return results
+
+
+# --- cancel and expire --------------------------------------------------------------------
+
+
+def booking_cancel(*, booking: Booking, actor, scope: str = "one", request=None) -> Booking:
+    """Cancel a pending or approved booking (requester or admin).
+
+    ``scope="following"`` also cancels the open occurrences after it in the same series.
+    The cancelled bookings are on the result as ``.cancelled`` (the booking itself first).
+    """
+    if scope not in {"one", "following"}:
+        raise BookingRuleViolation("scope", "The scope is one or following.")
+    with transaction.atomic():
+        booking = _locked(booking)
+        if not (actor.is_admin or booking.requester_id == actor.pk):
+            raise PermissionDenied("Only the requester or an admin may cancel a booking.")
+        if booking.status not in OPEN_STATUSES:
+            raise InvalidTransition(
+                f"Only pending or approved bookings can be cancelled; this one is "
+                f"{booking.status}.",
+                status_now=booking.status,
+            )
+        targets = [booking]
+        if scope == "following" and booking.series_id:
+            targets += list(
+                Booking.objects.select_for_update(of=("self",))
+                .select_related("resource", "requester")
+                .filter(
+                    series_id=booking.series_id,
+                    start__gt=booking.start,
+                    status__in=OPEN_STATUSES,
+                )
+                .order_by("start")
+            )
+        for target in targets:
+            previous = target.status
+            target.status = BookingStatus.CANCELLED
+            target.holds_slot = False
+            target.save()
+            audit_record(
+                action="booking.cancelled",
+                actor=actor,
+                request=request,
+                target=target,
+                previous=previous,
+                scope=scope,
+            )
+            _notify("notify_cancelled", target, was_approved=previous == BookingStatus.APPROVED)
+        _count_after_commit("cancelled", len(targets))
+    booking.cancelled = targets
+    return booking
+
+
+def bookings_expire_stale(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire pending requests whose start has passed; returns how many. Periodic task."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            stale = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(status=BookingStatus.PENDING, start__lte=now)
+                .order_by("start")[:batch]
+            )
+            for booking in stale:
+                booking.status = BookingStatus.EXPIRED
+                booking.holds_slot = False
+                booking.save(update_fields=["status", "holds_slot", "updated_at"])
+                audit_record(action="booking.expired", target=booking)
+                _notify("notify_auto_rejected", booking)
+        total += len(stale)
+        if len(stale) < batch:
+            break
+    if total:
+        log.info("bookings_expired", count=total)
+    return total
