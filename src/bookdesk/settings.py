@@ -236,6 +236,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 
 UPLOADS_ROOT = Path(env_str("UPLOADS_ROOT", str(VAR_DIR / "uploads")))
+# Attachments (bookdesk.attachments): limits are enforced while the body streams in.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_MAX_PER_BOOKING = env_int("ATTACHMENT_MAX_PER_BOOKING", 10)
+ATTACHMENT_USER_QUOTA_BYTES = env_int("ATTACHMENT_USER_QUOTA_BYTES", 200 * 1024 * 1024)
+# Behind nginx, e.g. "/_protected_uploads/": files go out by X-Accel-Redirect.
+ATTACHMENTS_X_ACCEL_PREFIX = env_str("ATTACHMENTS_X_ACCEL_PREFIX", "")
+FILE_UPLOAD_HANDLERS = ["bookdesk.attachments.uploadhandlers.LimitedUploadHandler"]
+# Uploaded files always spool to disk (the handler above); form fields stay small.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Exports (bookdesk.exports): bigger ones from the UI run as background jobs.
+EXPORTS_DIR = Path(env_str("EXPORTS_DIR", str(VAR_DIR / "exports")))
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 20000)
 
 # Security headers. HSTS and the SSL redirect are only meaningful behind TLS.
 SECURE_CONTENT_TYPE_NOSNIFF = True

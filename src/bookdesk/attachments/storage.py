@@ -1,0 +1,167 @@
+"""Files on disk under settings.UPLOADS_ROOT, with names we make ourselves.
+
+Layout: ``<UPLOADS_ROOT>/<aa>/<bb>/<uuid hex>`` — two levels of shards keep directories small.
+Writes go to a temporary file in the final directory, are fsynced and then renamed into
+place, so a crash leaves either the whole file or a ``.tmp-*`` that the orphan command
+removes — never a half file under a real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+
+TEMP_PREFIX = ".tmp-"
+MAX_DISPLAY_NAME = 255
+_STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+
+def uploads_root() -> Path:
+    return Path(settings.UPLOADS_ROOT)
+
+
+def new_stored_name() -> str:
+    return uuid.uuid4().hex
+
+
+def path_for(stored_name: str) -> Path:
+    """The absolute path of a stored file. Refuses anything that is not one of our names."""
+    if not _STORED_NAME.match(stored_name):
+        raise ValueError(f"not a stored name: {stored_name!r}")
+    return uploads_root() / relative_path(stored_name)
+
+
+def relative_path(stored_name: str) -> str:
+    return f"{stored_name[:2]}/{stored_name[2:4]}/{stored_name}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    stored_name: str
+    size: int
+    sha256: str
+    path: Path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def store_file(source: BinaryIO, *, chunk_size: int = 1024 * 1024) -> StoredFile:
+    """Copy ``source`` into the store atomically and return its name, size and SHA-256."""
+    stored_name = new_stored_name()
+    final = path_for(stored_name)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    source.seek(0)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=final.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(chunk_size):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp_name, 0o640)
+        os.replace(tmp_name, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(final.parent)
+    return StoredFile(stored_name=stored_name, size=size, sha256=digest.hexdigest(), path=final)
+
+
+def delete_file(stored_name: str) -> bool:
+    """Remove a stored file; True if it existed. Empty shard directories stay (cheap)."""
+    try:
+        path_for(stored_name).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def iter_stored_files() -> Iterable[tuple[str, Path]]:
+    """Every file in the store as (stored name or '', path); '' marks a stray file."""
+    root = uploads_root()
+    if not root.is_dir():
+        return
+    for dirpath, _dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            if _STORED_NAME.match(filename) and str(rel) == f"{filename[:2]}/{filename[2:4]}":
+                yield filename, path
+            else:
+                yield "", path
+
+
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]')
+
+
+def sanitize_display_name(name: str | None, *, extension: str) -> str:
+    """A name safe to show and to offer in Content-Disposition.
+
+    Keeps only the last path component, drops control characters (NUL included) and
+    characters that file systems refuse, caps the length at 255 characters while keeping the
+    extension, and makes sure the extension matches the type decided from the content (a PDF
+    called ``letter.png`` is offered as ``letter.pdf``, so it opens with the right program).
+    """
+    from bookdesk.attachments.validation import EXTENSION_ALIASES
+
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = _UNSAFE_CHARS.sub("", name)
+    # Bidi overrides can disguise an extension ("evil\u202Egpj.exe").
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    name = name.strip().strip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    allowed = EXTENSION_ALIASES.get(_type_for_extension(extension), set()) | {extension}
+    if ext.lower() not in allowed:
+        # A mismatching extension is dropped when it is short (a real extension),
+        # otherwise it was part of the name.
+        if dot and 1 <= len(ext) <= 5 and ext.isalnum():
+            ext = extension
+        else:
+            stem, ext = name, extension
+    stem = stem.strip() or "attachment"
+    room = MAX_DISPLAY_NAME - len(ext) - 1
+    return f"{stem[:room].rstrip()}.{ext}"
+
+
+def _type_for_extension(extension: str) -> str:
+    from bookdesk.attachments.validation import EXTENSIONS
+
+    for content_type, ext in EXTENSIONS.items():
+        if ext == extension:
+            return content_type
+    return ""
+
+
+def disk_usage() -> tuple[int, int]:
+    """(used, free) bytes of the file system holding the uploads, for the metrics."""
+    root = uploads_root()
+    root.mkdir(parents=True, exist_ok=True)
+    stat = os.statvfs(root)
+    total = stat.f_blocks * stat.f_frsize
+    free = stat.f_bavail * stat.f_frsize
+    return total - free, free
