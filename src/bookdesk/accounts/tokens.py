@@ -1,5 +1,71 @@
-"""API tokens (filled in by the accounts work): ``user_for_token(raw)`` returns the user or None."""
+"""Personal API tokens: created from a verified session, shown once, stored as a hash.
+
+A token is 32 random bytes, so a plain SHA-256 is enough to store it (unlike a password
+there is nothing to guess); the lookup is then one indexed equality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+from bookdesk.accounts.models import ApiToken
+from bookdesk.audit.services import audit_record
+
+TOKEN_PREFIX = "bd_"  # noqa: S105 - a marker, not a secret
+# last_used_at is a hint for the user, not an audit trail: write it at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    raw: str  # give this to the user now; it cannot be shown again
+
+
+def token_create(*, user, name: str, request=None) -> NewToken:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip()[:100] or "API token", token_hash=_hash(raw), prefix=raw[:10]
+    )
+    audit_record(action="token.created", request=request, actor=user, target=token, name=name)
+    return NewToken(token=token, raw=raw)
+
+
+def tokens_for(user):
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def token_revoke(*, user, token_id: int, request=None) -> bool:
+    """Revoke one of ``user``'s tokens; False when there is no such live token."""
+    token = tokens_for(user).filter(pk=token_id).first()
+    if token is None:
+        return False
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    audit_record(action="token.revoked", request=request, actor=user, target=token)
+    return True
 
 
 def user_for_token(raw: str):
-    return None
+    """The active user a live token belongs to, or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
