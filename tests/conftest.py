@@ -149,9 +149,18 @@ class AppServer:
 
 
 def start_app_server(
-    tmp_path: Path, *, workers: int = 2, threads: int = 8, extra_env: dict | None = None
+    tmp_path: Path,
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    extra_env: dict | None = None,
+    production_start: bool = False,
 ) -> AppServer:
-    """Start the app under gunicorn against the test database (use with transactional_db)."""
+    """Start the app under gunicorn against the test database (use with transactional_db).
+
+    ``production_start=True`` starts it the way a server does: deploy/bin/bookdesk-web with
+    bookdesk.ops.gunicorn_conf (Prometheus multiprocess directory under tmp_path/metrics).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -163,8 +172,19 @@ def start_app_server(
     }
     env.pop("TEST_DATABASE_NAME", None)
     log_path = tmp_path / f"gunicorn-{port}.log"
-    process = subprocess.Popen(
-        [
+    if production_start:
+        env.update(
+            BIND=f"127.0.0.1:{port}",
+            WEB_WORKERS=str(workers),
+            WEB_THREADS=str(threads),
+            METRICS_DIR=str(tmp_path / "metrics"),
+            BOOKDESK_PYTHON=sys.executable,
+        )
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        env.update(extra_env or {})
+        command = [str(PROJECT_DIR / "deploy" / "bin" / "bookdesk-web")]
+    else:
+        command = [
             sys.executable,
             "-m",
             "gunicorn",
@@ -179,7 +199,9 @@ def start_app_server(
             "gthread",
             "--timeout",
             "60",
-        ],
+        ]
+    process = subprocess.Popen(
+        command,
         cwd=PROJECT_DIR,
         env=env,
         stdout=log_path.open("wb"),

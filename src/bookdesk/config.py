@@ -92,7 +92,9 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
         if not path.is_absolute():
             path = base_dir / path
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            # django-prometheus' wrappers of Django's backends count queries, their latency
+            # and connection errors; behaviour (IMMEDIATE included) is Django's own.
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": str(path),
             # IMMEDIATE takes the write lock at BEGIN, so two writers never both read a
             # free slot and then both insert: the conflict check and the insert are serial.
@@ -108,7 +110,7 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
         if "sslmode" in query:
             options["sslmode"] = query["sslmode"]
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "django_prometheus.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "bookdesk",
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),

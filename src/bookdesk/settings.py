@@ -268,6 +268,13 @@ METRICS_ALLOWED_NETWORKS = parse_networks(
 )
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 DB_SLOW_QUERY_SECONDS = env_float("DB_SLOW_QUERY_SECONDS", 0.5)
+# The background worker's metrics files, added to /metrics (deploy/bin/bookdesk-web sets it).
+WORKER_METRICS_DIR = env_str("WORKER_METRICS_DIR")
+# /readyz: uploads free space warns, then fails, under these; a backlog this old warns.
+READYZ_UPLOADS_WARN_FREE_MB = env_int("READYZ_UPLOADS_WARN_FREE_MB", 1024)
+READYZ_UPLOADS_FAIL_FREE_MB = env_int("READYZ_UPLOADS_FAIL_FREE_MB", 100)
+READYZ_OUTBOX_WARN_MINUTES = env_int("READYZ_OUTBOX_WARN_MINUTES", 15)
+READYZ_SMTP_PROBE_SECONDS = env_int("READYZ_SMTP_PROBE_SECONDS", 60)
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
 SENTRY_DSN = env_str("SENTRY_DSN")

@@ -18,6 +18,8 @@ BOOKINGS = Counter(
 DB_ERRORS = Counter("bookdesk_db_errors", "Database connection and operational errors.")
 DB_SLOW_QUERIES = Counter("bookdesk_db_slow_queries", "Queries slower than the threshold.")
 LOG_EVENTS = Counter("bookdesk_log_events", "Log events, by level.", ["level"])
+# /metrics computes these two at scrape time (ops/collectors.py) and drops the per-process
+# copies; they stay here for a worker run without multiprocess mode (its own registry).
 OUTBOX_PENDING = Gauge(
     "bookdesk_outbox_pending", "Emails waiting in the outbox.", multiprocess_mode="max"
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 _request_id: ContextVar[str | None] = ContextVar("bookdesk_request_id", default=None)
@@ -27,3 +28,13 @@ def accept_or_make(header_value: str | None) -> str:
     if header_value and _VALID.match(header_value):
         return header_value
     return uuid.uuid4().hex
+
+
+@contextmanager
+def request_id_bound(value: str | None):
+    """Run a block (a worker job) under the request id of the request that queued it."""
+    token = _request_id.set(value or None)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
