@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("bookdesk.accounts.urls")),
     path("resources/", include("bookdesk.resources.urls")),
+    path("audit/", include("bookdesk.audit.urls")),
     path("attachments/", include("bookdesk.attachments.urls")),
     path("exports/", include("bookdesk.exports.urls")),
     path("", include("bookdesk.ops.urls")),
