@@ -1,0 +1,90 @@
+"""The outbox in the Django admin: read what was queued and why it failed; retry it now."""
+
+from django.contrib import admin, messages
+
+from bookdesk.audit.services import audit_record
+from bookdesk.notifications.models import DevMessage, OutboxMessage
+from bookdesk.notifications.services import outbox_retry_now
+
+
+class _ReadOnlyForAdmins(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return bool(getattr(request.user, "is_admin", False)) or super().has_module_permission(
+            request
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return bool(getattr(request.user, "is_admin", False)) or super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(_ReadOnlyForAdmins):
+    list_display = [
+        "created_at",
+        "kind",
+        "recipients",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["subject", "request_id", "dedupe_key"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [
+        "kind",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_by",
+        "last_error",
+        "created_at",
+        "sent_at",
+        "request_id",
+        "dedupe_key",
+        "attachment_names",
+        "text",
+    ]
+    fields = readonly_fields
+    actions = ["retry_now"]
+
+    @admin.display(description="to")
+    def recipients(self, obj):
+        return ", ".join(obj.to)
+
+    @admin.display(description="attachments")
+    def attachment_names(self, obj):
+        return ", ".join(a["filename"] for a in obj.attachments) or "-"
+
+    @admin.action(description="Retry now (pending or given-up messages)")
+    def retry_now(self, request, queryset):
+        count = outbox_retry_now(messages=list(queryset))
+        audit_record(action="outbox.retried", request=request, count=count)
+        self.message_user(
+            request,
+            f"{count} message(s) will be sent by the worker within seconds.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(DevMessage)
+class DevMessageAdmin(_ReadOnlyForAdmins):
+    list_display = ["at", "to", "subject"]
+    search_fields = ["to", "subject"]
+    readonly_fields = ["at", "from_email", "to", "subject", "body", "attachments"]
+    fields = readonly_fields
