@@ -1,0 +1,100 @@
+# Production: the same modules as staging, sized for real use, and the owner of the
+# domain-wide DNS records (CAA, Brevo verification, SPF, DKIM, DMARC).
+
+locals {
+  environment = "production"
+  name        = "bookdesk-${local.environment}"
+  tags = {
+    Project     = "bookdesk"
+    Environment = local.environment
+    ManagedBy   = "terraform"
+  }
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name               = local.name
+  availability_zones = var.availability_zones
+  enable_ipv6        = true
+  admin_ssh_cidrs    = var.admin_ssh_cidrs
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  name             = local.name
+  parameter_prefix = "/bookdesk/${local.environment}"
+  smtp_login       = var.smtp_login
+  reader_role_arns = [module.app_host.role_arn]
+}
+
+module "app_host" {
+  source = "../../modules/app_host"
+
+  name                  = local.name
+  environment           = local.environment
+  subnet_id             = module.network.public_subnet_ids[0]
+  security_group_ids    = [module.network.app_security_group_id]
+  instance_type         = var.instance_type
+  admin_ssh_public_keys = var.admin_ssh_public_keys
+  secret_parameter_arns = [module.secrets.parameter_path_arn]
+  secret_kms_key_arns   = [module.secrets.kms_key_arn]
+}
+
+module "uploads_storage" {
+  source = "../../modules/uploads_storage"
+
+  name                  = local.name
+  availability_zone     = module.app_host.availability_zone
+  instance_id           = module.app_host.instance_id
+  size_gb               = var.uploads_size_gb
+  snapshot_retain_count = 30
+}
+
+module "database" {
+  source = "../../modules/database"
+  count  = var.enable_managed_database ? 1 : 0
+
+  name               = local.name
+  subnet_ids         = module.network.private_subnet_ids
+  security_group_ids = [module.network.database_security_group_id]
+  password           = module.secrets.database_password
+  multi_az           = true
+}
+
+module "dns" {
+  source = "../../modules/dns"
+
+  zone_id      = var.zone_id
+  domain       = var.domain
+  site_name    = var.site_name
+  ipv4_address = module.app_host.public_ipv4
+  enable_ipv6  = true
+  ipv6_address = module.app_host.public_ipv6
+
+  manage_domain_records = true
+  caa_iodef             = var.caa_iodef
+  brevo_code            = var.brevo_code
+  brevo_dkim_cnames     = var.brevo_dkim_cnames
+  brevo_dkim_txt        = var.brevo_dkim_txt
+  dmarc_policy          = var.dmarc_policy
+  dmarc_rua             = var.dmarc_rua
+}
+
+module "alarms" {
+  source = "../../modules/alarms"
+
+  name          = local.name
+  alert_emails  = var.alert_emails
+  instance_id   = module.app_host.instance_id
+  instance_type = module.app_host.instance_type
+}

@@ -1,0 +1,44 @@
+output "instance_id" {
+  description = "ID of the app host."
+  value       = aws_instance.this.id
+}
+
+output "availability_zone" {
+  description = "Zone of the host; the uploads volume must be created in the same one."
+  value       = aws_instance.this.availability_zone
+}
+
+output "public_ipv4" {
+  description = "The host's Elastic IP, for the A record."
+  value       = aws_eip.this.public_ip
+}
+
+output "public_ipv6" {
+  description = "The host's first IPv6 address (null without IPv6), for the AAAA record."
+  value       = try(aws_instance.this.ipv6_addresses[0], null)
+}
+
+output "role_name" {
+  description = "Name of the host's IAM role."
+  value       = aws_iam_role.this.name
+}
+
+output "role_arn" {
+  description = "ARN of the host's IAM role, for key policies that admit only this host."
+  value       = aws_iam_role.this.arn
+}
+
+output "ansible_group" {
+  description = "Inventory group name the host is tagged with (tag AnsibleGroup)."
+  value       = "bookdesk_${var.environment}"
+}
+
+output "deploy_user" {
+  description = "Account Ansible connects as."
+  value       = var.deploy_user
+}
+
+output "instance_type" {
+  description = "Instance type, so alarms know whether CPU credits apply."
+  value       = aws_instance.this.instance_type
+}

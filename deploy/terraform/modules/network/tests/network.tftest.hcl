@@ -1,0 +1,66 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-central-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  name               = "bookdesk-test"
+  availability_zones = ["eu-central-1a", "eu-central-1b"]
+}
+
+run "only_web_ports_are_public_and_no_ssh_by_default" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_vpc_security_group_ingress_rule.app_web_ipv4)) == toset(["80", "443"])
+    error_message = "Only 80 and 443 may be open to the IPv4 internet."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.app_web_ipv6 : r.cidr_ipv6 == "::/0" && contains([80, 443], r.from_port) && r.from_port == r.to_port])
+    error_message = "Only 80 and 443 may be open to the IPv6 internet."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.app_ssh_admin) == 0
+    error_message = "No SSH rule without admin networks."
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_subnet.public : s.map_public_ip_on_launch == false])
+    error_message = "Public subnets must not hand out random public addresses."
+  }
+}
+
+run "ssh_only_from_the_admin_list" {
+  command = plan
+
+  variables {
+    admin_ssh_cidrs = ["198.51.100.0/24"]
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.app_ssh_admin["198.51.100.0/24"].cidr_ipv4 == "198.51.100.0/24" && aws_vpc_security_group_ingress_rule.app_ssh_admin["198.51.100.0/24"].from_port == 22
+    error_message = "SSH must be open to the admin network only."
+  }
+}
+
+run "refuses_ssh_from_the_internet" {
+  command = plan
+
+  variables {
+    admin_ssh_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.admin_ssh_cidrs]
+}
