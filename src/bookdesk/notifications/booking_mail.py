@@ -34,12 +34,16 @@ def format_when(booking) -> str:
     return f"{day} {start:%H:%M} to {end_day} {end:%H:%M} ({zone_name})"
 
 
-def booking_url(booking) -> str:
+def _site_link(name: str, fallback: str, **kwargs) -> str:
     try:
-        path = reverse("bookings:detail", kwargs={"pk": booking.pk})
+        path = reverse(name, kwargs=kwargs or None)
     except NoReverseMatch:
-        path = f"/bookings/{booking.pk}/"
+        path = fallback
     return f"{settings.SITE_URL}{path}"
+
+
+def booking_url(booking) -> str:
+    return _site_link("bookings:detail", f"/bookings/{booking.pk}/", pk=booking.pk)
 
 
 def _context(booking, **extra) -> dict:
@@ -55,7 +59,7 @@ def _context(booking, **extra) -> dict:
         "decided_by_name": decided_by.get_full_name() if decided_by is not None else "",
         "reason": getattr(booking, "decision_reason", "") or "",
         "url": booking_url(booking),
-        "approvals_url": f"{settings.SITE_URL}/approvals/",
+        "approvals_url": _site_link("bookings:inbox", "/approvals/"),
         "site_url": settings.SITE_URL,
         **extra,
     }

@@ -62,10 +62,13 @@ def retry_delay(attempts: int) -> timedelta:
 
 def claim_due(*, worker: str, limit: int = CLAIM_BATCH) -> list[OutboxMessage]:
     now = timezone.now()
+    due = OutboxMessage.objects.filter(
+        status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "id")
+    # A plain read first: an idle poll must not take SQLite's write lock every second.
+    if not due.exists():
+        return []
     with transaction.atomic():
-        due = OutboxMessage.objects.filter(
-            status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], next_attempt_at__lte=now
-        ).order_by("next_attempt_at", "id")
         if db_connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("pk", flat=True)[:limit])
