@@ -12,6 +12,8 @@ register = template.Library()
 
 
 def _zone(resource) -> zoneinfo.ZoneInfo:
+    if resource is None:  # a blackout for every resource is kept in UTC
+        return zoneinfo.ZoneInfo("UTC")
     try:
         return zoneinfo.ZoneInfo(resource.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
