@@ -215,7 +215,8 @@ def start_app_server(
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return AppServer(url=url, process=process, log_path=log_path)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or workers still loading the app (the backlog waits).
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"gunicorn did not answer: {log_path.read_text(errors='replace')}")

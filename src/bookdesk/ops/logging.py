@@ -136,6 +136,8 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict:
 
 def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     logging.config.dictConfig(logging_config(level=level, fmt=fmt))
+    # Python warnings would otherwise print bare lines between the JSON ones.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             # Below LOG_LEVEL an event is dropped before it is counted or rendered.
