@@ -101,6 +101,7 @@ def _save_checked(booking: Booking) -> None:
         if NO_OVERLAP_CONSTRAINT not in str(exc):
             raise
         # Another transaction won the race after our check; name the slot it took.
+        log.info("booking_conflict_race", resource=booking.resource_id)
         clashes = _conflicts_for(booking) or [
             slot(resource_id=booking.resource_id, start=booking.start, end=booking.end)
         ]
