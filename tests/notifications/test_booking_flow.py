@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,3 +70,37 @@ def test_a_booking_succeeds_with_the_relay_down_and_its_mail_waits(
     assert waiting.status == "pending"
     assert waiting.attempts == 1
     assert smtp_settings.inbox.messages == []
+
+
+def test_the_web_request_id_follows_the_mail_into_the_worker_log(
+    client, smtp_settings, hall, alice, caplog
+):
+    from tests.accounts.helpers import api_signed_in
+
+    api_signed_in(client, alice)
+    response = client.post(
+        "/api/v1/bookings",
+        {
+            "resource": hall.pk,
+            "start": in_ten_days(11).isoformat(),
+            "end": in_ten_days(12).isoformat(),
+            "title": "Rehearsal",
+            "purpose": "",
+            "attendees": 10,
+        },
+        content_type="application/json",
+        headers={"X-Request-ID": "req-from-nginx-0042"},
+    )
+    assert response.status_code == 201, response.content
+    assert OutboxMessage.objects.get(kind="booking_requested").request_id == "req-from-nginx-0042"
+
+    with caplog.at_level(logging.INFO, logger="bookdesk.worker"):
+        run_worker()
+
+    sent = [
+        r.msg
+        for r in caplog.records
+        if isinstance(r.msg, dict) and r.msg.get("event") == "email sent"
+    ]
+    assert [e["request_id"] for e in sent] == ["req-from-nginx-0042"]
+    assert smtp_settings.inbox.wait_for("bob@example.com")

@@ -198,3 +198,22 @@ def test_the_approval_mail_arrives_with_an_ics_a_calendar_can_read(
     calendar = Calendar.from_ical(attachment.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == hall_booking.start
+
+
+def test_a_resource_without_a_known_zone_gets_utc_times_in_the_ics(alice):
+    room = Resource.objects.create(name="Room 9", timezone="UTC")
+    booking = Booking.objects.create(
+        resource=room,
+        requester=alice,
+        start=datetime(2030, 3, 4, 9, 30, tzinfo=UTC),
+        end=datetime(2030, 3, 4, 10, 0, tzinfo=UTC),
+        title="",
+        status="approved",
+    )
+    booking_mail.notify_decided(booking)
+
+    calendar = ics_of(rows("booking_approved")[0])
+    [event] = calendar.walk("VEVENT")
+    assert b"DTSTART:20300304T093000Z" in calendar.to_ical()
+    assert event.decoded("DTEND") == booking.end
+    assert str(event["SUMMARY"]) == "Room 9"
