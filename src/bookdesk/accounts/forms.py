@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
@@ -13,6 +15,13 @@ class AccessibleForm(forms.Form):
 
     def full_clean(self):
         super().full_clean()
+        self._mark_invalid()
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        self._mark_invalid()
+
+    def _mark_invalid(self):
         for name in self.errors:
             if name not in self.fields:
                 continue
@@ -113,4 +122,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
                 "reset_url": f"{settings.SITE_URL}{path}",
                 "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
             },
+            # Asking again within ten minutes sends nothing new: no mailbox flooding.
+            dedupe_key=f"password-reset:{user.pk}:{int(time.time() // 600)}",
         )
