@@ -237,3 +237,22 @@ def test_old_records_are_pruned(alice):
 
     assert lockout.auth_records_prune() == 2
     assert AuthFailure.objects.count() == 1
+
+
+def test_the_worker_prunes_old_sign_in_attempts(alice):
+    from bookdesk.accounts.models import CodeEmail, SignInChallenge
+    from bookdesk.accounts.services import accounts_prune
+    from bookdesk.notifications.worker import PERIODIC_TASKS
+
+    old = timezone.now() - timedelta(days=2)
+    SignInChallenge.objects.create(
+        user=alice, token_hash="a" * 64, method="email", created_at=old, expires_at=old
+    )
+    CodeEmail.objects.create(user=alice, at=old, sent=True)
+    fresh = SignInChallenge.objects.create(
+        user=alice, token_hash="b" * 64, method="email", expires_at=timezone.now()
+    )
+
+    assert accounts_prune() == 2
+    assert list(SignInChallenge.objects.all()) == [fresh]
+    assert "bookdesk.accounts.services.accounts_prune" in PERIODIC_TASKS

@@ -392,3 +392,13 @@ def signout(*, request) -> None:
     if user is not None:
         audit_record(action="signout", request=request, actor=user)
     auth_logout(request)
+
+
+def accounts_prune() -> int:
+    """Periodic (bookdesk worker): drop finished sign-in attempts and old counters."""
+    from bookdesk.accounts.lockout import auth_records_prune
+
+    day_ago = timezone.now() - timedelta(days=1)
+    attempts, _ = SignInChallenge.objects.filter(expires_at__lt=day_ago).delete()
+    emails, _ = CodeEmail.objects.filter(at__lt=day_ago).delete()
+    return attempts + emails + auth_records_prune()

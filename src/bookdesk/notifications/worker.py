@@ -28,6 +28,7 @@ from bookdesk.ops.requestid import reset_request_id, set_request_id
 PERIODIC_TASKS: list[str] = [
     "bookdesk.bookings.services.bookings_expire_stale",
     "bookdesk.notifications.services.outbox_purge_sent",
+    "bookdesk.accounts.services.accounts_prune",
 ]
 
 log = structlog.get_logger("bookdesk.worker")
