@@ -64,3 +64,14 @@ def test_a_requester_cannot_open_the_outbox(client, alice, enqueue_note):
     response = client.get(LIST)
     assert response.status_code in (302, 403)
     assert b"Note for Alice" not in response.content
+
+
+def test_the_admin_does_not_show_a_waiting_reset_link(client, carol, enqueue_note):
+    message = enqueue_note(kind="password_reset", topic="https://x.example/reset/secret-token")
+    signed_in_client(client, carol)
+
+    detail = client.get(f"{LIST}{message.pk}/change/")
+
+    assert detail.status_code == 200
+    assert b"hidden: it holds a secret link" in detail.content
+    assert b"About https://x.example/reset/secret-token" not in detail.content

@@ -293,3 +293,16 @@ def test_a_failing_periodic_task_does_not_stop_the_others(caplog):
     [failure] = worker_events(caplog, logging.ERROR)
     assert failure["task"] == "bookdesk.does_not_exist.task"
     assert failure["request_id"].startswith("task-")
+
+
+def test_a_sent_password_reset_keeps_no_copy_of_its_link(smtp_settings, enqueue_note):
+    message = enqueue_note(kind="password_reset", topic="https://x.example/reset/abc/token")
+
+    run_worker()
+
+    [received] = smtp_settings.inbox.messages
+    assert "token" in received.get_body(preferencelist=("plain",)).get_content()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    assert "token" not in message.text
+    assert message.html == ""

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 
 from bookdesk.audit.services import audit_record
 from bookdesk.notifications.models import DevMessage, OutboxMessage
+from bookdesk.notifications.outbox import SECRET_KINDS
 from bookdesk.notifications.services import outbox_retry_now
 
 
@@ -58,7 +59,7 @@ class OutboxMessageAdmin(_ReadOnlyForAdmins):
         "request_id",
         "dedupe_key",
         "attachment_names",
-        "text",
+        "body",
     ]
     fields = readonly_fields
     actions = ["retry_now"]
@@ -66,6 +67,13 @@ class OutboxMessageAdmin(_ReadOnlyForAdmins):
     @admin.display(description="to")
     def recipients(self, obj):
         return ", ".join(obj.to)
+
+    @admin.display(description="text")
+    def body(self, obj):
+        # A reset link waiting to be sent would let whoever reads it into the account.
+        if obj.kind in SECRET_KINDS:
+            return "[hidden: it holds a secret link for the recipient only]"
+        return obj.text
 
     @admin.display(description="attachments")
     def attachment_names(self, obj):

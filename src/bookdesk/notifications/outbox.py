@@ -38,6 +38,8 @@ from bookdesk.ops.requestid import reset_request_id, set_request_id
 log = structlog.get_logger("bookdesk.worker")
 
 CLAIM_BATCH = 10
+# Kinds whose body holds a secret (a password-reset or sign-in link).
+SECRET_KINDS = frozenset({"password_reset", "signin_code"})
 # Errors that say the relay itself is unreachable: the rest of a batch would fail the same way.
 RELAY_DOWN = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 
@@ -123,10 +125,24 @@ def _is_permanent(exc: BaseException) -> bool:
     return False
 
 
+def _forget_secrets(message: OutboxMessage) -> dict:
+    # A sign-in or reset link is a key to an account: once the mail has gone (or never
+    # will), the copy in the database is only a risk in backups and the admin.
+    if message.kind in SECRET_KINDS:
+        return {"text": "[removed after sending: it held a secret link]", "html": ""}
+    return {}
+
+
 def mark_sent(message: OutboxMessage, *, worker: str) -> None:
     updated = OutboxMessage.objects.filter(
         pk=message.pk, status=OutboxStatus.SENDING, claimed_by=worker
-    ).update(status=OutboxStatus.SENT, sent_at=timezone.now(), last_error="", claimed_by="")
+    ).update(
+        status=OutboxStatus.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        claimed_by="",
+        **_forget_secrets(message),
+    )
     EMAILS.labels(kind=message.kind, result="sent").inc()
     if updated:
         log.info("email sent", kind=message.kind, attempts=message.attempts)
@@ -141,7 +157,9 @@ def mark_failed(message: OutboxMessage, exc: BaseException, *, worker: str) -> N
         pk=message.pk, status=OutboxStatus.SENDING, claimed_by=worker
     )
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(exc):
-        rows.update(status=OutboxStatus.FAILED, last_error=error, claimed_by="")
+        rows.update(
+            status=OutboxStatus.FAILED, last_error=error, claimed_by="", **_forget_secrets(message)
+        )
         EMAILS.labels(kind=message.kind, result="failed").inc()
         log.error(
             "email delivery failed for good",
