@@ -131,3 +131,14 @@ def test_a_failed_send_is_logged_without_the_code(api, alice, relay_down, caplog
 
     assert "otp_email_failed" in caplog.text
     assert "ConnectionRefusedError" in caplog.text
+
+
+def test_in_development_the_code_lands_in_the_dev_mailbox(api, alice, settings):
+    from bookdesk.notifications.models import DevMessage
+
+    settings.EMAIL_BACKEND = "bookdesk.notifications.devmailbox.DevMailboxBackend"
+
+    challenge = api.login(alice.email).json()["challenge"]
+
+    message = DevMessage.objects.get(to=alice.email)
+    assert api.otp(challenge, code_in(message)).status_code == 200

@@ -150,3 +150,22 @@ def test_next_inside_the_site_is_followed(client, alice, mailoutbox):
     response = client.post(response["Location"], {"code": code_in(mailoutbox[0])})
 
     assert response["Location"] == "/accounts/"
+
+
+def test_a_throttled_address_gets_429_with_retry_after_on_the_page(client, alice, settings):
+    settings.LOCKOUT_IP_THRESHOLD = 2
+    for i in range(2):
+        _password_step(client, f"x{i}@example.com", "wrong")
+
+    response = _password_step(client, alice.email)
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many attempts" in response.content.decode()
+
+
+def test_the_sign_in_endpoints_are_in_the_openapi_schema(client, db):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    for path in ("/api/v1/auth/login", "/api/v1/auth/otp", "/api/v1/me", "/api/v1/tokens"):
+        assert path in paths
