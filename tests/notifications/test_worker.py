@@ -306,3 +306,31 @@ def test_a_sent_password_reset_keeps_no_copy_of_its_link(smtp_settings, enqueue_
     assert message.status == OutboxStatus.SENT
     assert "token" not in message.text
     assert message.html == ""
+
+
+def test_the_loop_survives_a_database_error_and_counts_it(caplog):
+    from django.db import OperationalError
+
+    from bookdesk.notifications.outbox import BatchResult
+    from bookdesk.notifications.worker import Worker
+
+    worker = Worker(poll_seconds=0.01, periodic=False)
+    worker.error_backoff_seconds = 0
+    drains = []
+
+    def drain():
+        drains.append(1)
+        if len(drains) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        worker.stop()
+        return BatchResult()
+
+    worker.drain = drain
+    errors_before = REGISTRY.get_sample_value("bookdesk_db_errors_total") or 0
+    with caplog.at_level(logging.ERROR, logger="bookdesk.worker"):
+        worker.run_forever()
+
+    assert len(drains) == 2
+    assert REGISTRY.get_sample_value("bookdesk_db_errors_total") == errors_before + 1
+    [failure] = worker_events(caplog, logging.ERROR)
+    assert failure["event"] == "worker loop failed; retrying"

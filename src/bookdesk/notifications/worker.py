@@ -7,6 +7,7 @@ SIGTERM/SIGINT after the message in hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -15,12 +16,13 @@ import uuid
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
 
 from bookdesk.notifications import outbox
 from bookdesk.notifications.selectors import outbox_stats
-from bookdesk.ops.metrics import DB_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
+from bookdesk.ops.dbmetrics import count_db_error
+from bookdesk.ops.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING
 from bookdesk.ops.requestid import reset_request_id, set_request_id
 
 # Dotted paths of functions called with no arguments about once a minute. Each owner adds
@@ -33,6 +35,13 @@ PERIODIC_TASKS: list[str] = [
 
 log = structlog.get_logger("bookdesk.worker")
 GAUGE_EVERY_SECONDS = 10.0
+
+
+def refresh_db_connections() -> None:
+    """Drop connections that broke or outlived CONN_MAX_AGE, as Django does between requests."""
+    # Never from inside a transaction (the test suite runs the worker inside one).
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 def run_periodic_tasks(tasks: list[str] | None = None) -> dict[str, object]:
@@ -55,7 +64,7 @@ def run_periodic_tasks(tasks: list[str] | None = None) -> dict[str, object]:
                     results[path] = result
         finally:
             reset_request_id(token)
-            close_old_connections()
+            refresh_db_connections()
     return results
 
 
@@ -79,6 +88,8 @@ class Worker:
         self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
         self.periodic = periodic
         self.stopping = threading.Event()
+        # After an unexpected error (the database restarting, say), before trying again.
+        self.error_backoff_seconds = 5.0
 
     def stop(self, *_args) -> None:
         self.stopping.set()
@@ -106,14 +117,20 @@ class Worker:
         return result
 
     def run_forever(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._loop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _loop(self) -> None:
         log.info("worker started", worker=self.name, poll_seconds=self.poll_seconds)
         next_periodic = next_gauges = 0.0
         while not self.stopping.is_set():
             idle = True
             try:
-                close_old_connections()
+                refresh_db_connections()
                 now = time.monotonic()
                 if self.periodic and now >= next_periodic:
                     next_periodic = now + settings.WORKER_PERIODIC_SECONDS
@@ -123,12 +140,13 @@ class Worker:
                 if time.monotonic() >= next_gauges:
                     next_gauges = time.monotonic() + GAUGE_EVERY_SECONDS
                     update_gauges()
-            except Exception:
+            except Exception as exc:
                 # A database restart or similar: log, back off, keep the process alive.
-                DB_ERRORS.inc()
+                count_db_error(exc)
                 log.exception("worker loop failed; retrying")
-                close_old_connections()
-                self.stopping.wait(max(5.0, self.poll_seconds))
+                with contextlib.suppress(Exception):
+                    refresh_db_connections()
+                self.stopping.wait(max(self.error_backoff_seconds, self.poll_seconds))
                 continue
             if idle:
                 self.stopping.wait(self.poll_seconds)
