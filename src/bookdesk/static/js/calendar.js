@@ -31,6 +31,11 @@
     eventTimeFormat: hourMinute,
     dayMaxEvents: 4,
     events: { url: options.feedUrl, extraParams: extraParams },
+    dayCellDidMount: function (info) {
+      // A month cell named after its date alone would hide the bookings inside it from
+      // assistive technology; let the cell's content speak instead.
+      info.el.removeAttribute("aria-labelledby");
+    },
     eventDidMount: function (info) {
       const props = info.event.extendedProps;
       // A tooltip that names the zone, for pointer users; the table says the same in text.
