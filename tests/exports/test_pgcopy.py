@@ -22,7 +22,7 @@ def awkward(room, hall, alice, bob, bookings):
         alice,
         datetime(2026, 3, 29, 0, 30, 15, tzinfo=UTC),  # the night Berlin's clocks go forward
         title='=cmd|" /C calc"!A0',
-        purpose="line one\nline two, with comma\r\nand \"quotes\"",
+        purpose='line one\nline two, with comma\r\nand "quotes"',
         decision_reason="-1",
         decided_by=bob,
         decided_at=datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC),
@@ -46,3 +46,11 @@ def test_copy_reports_progress(awkward):
     seen = []
     list(copy_csv_chunks(Booking.objects.order_by("start", "id"), progress=seen.append))
     assert seen[-1] == 8
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize("value", ["\rx", "a\rb", "a\nb", 'say "hi"', "a,b", " padded "])
+def test_copy_quotes_like_the_python_writer(room, alice, value):
+    make_booking(room, alice, datetime(2026, 12, 1, 9, tzinfo=UTC), title=value, purpose=value)
+    qs = Booking.objects.order_by("start", "id")
+    assert b"".join(copy_csv_chunks(qs)) == b"".join(writers.csv_chunks(export_rows(qs)))

@@ -95,7 +95,7 @@ def copy_csv_chunks(
 ) -> Iterator[bytes]:
     """The CSV of ``qs`` (bookings, ordered) as PostgreSQL writes it, in ~64 kB chunks."""
     sql, params = _formatted(qs).query.sql_with_params()
-    header = ",".join(HEADER) + "\n"
+    header = ",".join(HEADER) + "\r\n"
     yield header.encode("utf-8")
     connection.ensure_connection()
     raw = connection.connection
@@ -107,8 +107,11 @@ def copy_csv_chunks(
         ):
             buffer = bytearray()
             rows = 0
-            for data in copy:  # one row per message
-                buffer += data
+            for data in copy:  # one row per message, ending in LF
+                # CRLF line ends (RFC 4180) like the Python writer; LFs inside quoted
+                # fields are data and stay as they are.
+                buffer += data[:-1]
+                buffer += b"\r\n"
                 rows += 1
                 if len(buffer) >= chunk_bytes:
                     yield bytes(buffer)

@@ -82,11 +82,12 @@ def csv_chunks(
 ) -> Iterator[bytes]:
     """Encoded CSV, a batch of rows per chunk (fewer, bigger writes to the socket).
 
-    Times are to the second; lines end in LF, as PostgreSQL's COPY writes them (pgcopy.py
-    makes the same bytes faster on PostgreSQL).
+    Times are to the second and lines end in CRLF (RFC 4180; with LF alone, Python's writer
+    would leave a field holding a lone CR unquoted). pgcopy.py makes the same bytes faster
+    on PostgreSQL.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
     zones = _Zones()
     pending = 0
