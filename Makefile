@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run test test-postgres test-sqlite lint format lock bench clean
+.PHONY: help install checkov-venv run test test-postgres test-sqlite lint format lock bench clean
 
 help:
 	@echo "make run    - run Bookdesk on http://127.0.0.1:$(PORT) with demo data (SQLite, dev mailbox)"
@@ -35,6 +35,14 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
+# checkov (tests/deploy) has its own venv: its dependency tree clashes with the app's.
+.venv-checkov/.installed: requirements/checkov.lock
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --require-hashes --no-deps -r requirements/checkov.lock
+	touch $@
+
+checkov-venv: .venv-checkov/.installed
+
 run: install
 	@mkdir -p var
 	$(BIN)/bookdesk migrate --noinput
@@ -43,7 +51,7 @@ run: install
 
 test: test-postgres test-sqlite
 
-test-postgres: install
+test-postgres: install checkov-venv
 	@mkdir -p var
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -69,6 +77,7 @@ lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
 	uv pip compile requirements/build.in --universal --generate-hashes --python-version 3.11 -o requirements/build.lock
 	uv pip compile pyproject.toml --universal --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
+	uv pip compile requirements/checkov.in --universal --generate-hashes --python-version 3.11 -o requirements/checkov.lock
 
 clean:
-	rm -rf $(VENV) node_modules var/test-*.sqlite3*
+	rm -rf $(VENV) .venv-checkov node_modules var/test-*.sqlite3*

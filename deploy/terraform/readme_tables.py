@@ -25,7 +25,11 @@ MODULES_DIR = Path(__file__).resolve().parent / "modules"
 def unquote(value: object) -> object:
     """python-hcl2 keeps string literals quoted ("\"x\""); expressions stay as ${...}."""
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value)
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            # A template whose ${...} holds quotes of its own: keep its text as written.
+            return value[1:-1]
     return value
 
 

@@ -10,8 +10,8 @@ locals {
     var.caa_iodef == null ? [] : ["0 iodef \"${var.caa_iodef}\""],
   )
 
-  spf_record   = join(" ", concat(["v=spf1"], [for d in var.spf_includes : "include:${d}"], [var.spf_all]))
-  dmarc_record = "v=DMARC1; p=${var.dmarc_policy}; rua=${join(",", [for a in var.dmarc_rua : "mailto:${a}"])}; adkim=r; aspf=r"
+  spf_record   = "v=spf1 ${join(" ", formatlist("include:%s", var.spf_includes))} ${var.spf_all}"
+  dmarc_record = "v=DMARC1; p=${var.dmarc_policy}; rua=${join(",", formatlist("mailto:%s", var.dmarc_rua))}; adkim=r; aspf=r"
 
   # A TXT string is at most 255 characters; Route 53 takes longer values (DKIM keys) as
   # several quoted strings in one record, written here as "part1""part2".

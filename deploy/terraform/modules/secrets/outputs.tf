@@ -14,7 +14,6 @@ output "parameter_names" {
   description = "Name of each parameter, by what it holds."
   value = {
     secret_key        = aws_ssm_parameter.secret_key.name
-    database_username = aws_ssm_parameter.database_username.name
     database_password = aws_ssm_parameter.database_password.name
     smtp_login        = aws_ssm_parameter.smtp_login.name
     smtp_key          = aws_ssm_parameter.smtp_key.name

@@ -19,12 +19,6 @@ variable "smtp_login" {
   sensitive   = true
 }
 
-variable "database_username" {
-  description = "PostgreSQL user the app connects as."
-  type        = string
-  default     = "bookdesk"
-}
-
 variable "reader_role_arns" {
   description = "IAM roles (the app host's) allowed to decrypt the secrets with this module's key, besides account administrators."
   type        = list(string)

@@ -20,7 +20,7 @@ run "secure_strings_under_one_path" {
 
   assert {
     condition = alltrue([
-      for p in [aws_ssm_parameter.secret_key, aws_ssm_parameter.database_username, aws_ssm_parameter.database_password, aws_ssm_parameter.smtp_login, aws_ssm_parameter.smtp_key] :
+      for p in [aws_ssm_parameter.secret_key, aws_ssm_parameter.database_password, aws_ssm_parameter.smtp_login, aws_ssm_parameter.smtp_key] :
       p.type == "SecureString" && startswith(p.name, "/bookdesk/test/")
     ])
     error_message = "Every secret must be a SecureString under the prefix."
