@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
@@ -71,10 +70,6 @@ def enqueue_email(
     recipients = [to] if isinstance(to, str) else [address for address in to if address]
     if not recipients:
         raise ValueError("an email needs at least one recipient")
-    if dedupe_key is not None:
-        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
     subject, text, html = render_email(template, context)
     message = OutboxMessage(
         kind=kind,
@@ -86,15 +81,13 @@ def enqueue_email(
         request_id=(current_request_id() or "")[:64],
         dedupe_key=dedupe_key,
     )
-    try:
-        # A savepoint, so a concurrent duplicate does not poison the caller's transaction.
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
-    return message
+    if dedupe_key is None:
+        message.save()
+        return message
+    # INSERT ... ON CONFLICT DO NOTHING: a repeat (even a concurrent one) adds nothing and
+    # never aborts the caller's transaction, in one round trip instead of a savepoint's three.
+    OutboxMessage.objects.bulk_create([message], ignore_conflicts=True)
+    return OutboxMessage.objects.get(dedupe_key=dedupe_key)
 
 
 def outbox_purge_sent() -> int:
