@@ -250,3 +250,10 @@ def test_cancel_this_and_following_of_a_series(client, alice, room):
 def test_cancel_needs_a_post(client, alice, three_bookings):
     signed_in_client(client, alice)
     assert client.get(f"/bookings/{three_bookings[2].pk}/cancel").status_code == 405
+
+
+def test_the_navigation_marks_the_current_page(client, alice):
+    signed_in_client(client, alice)
+    html = client.get("/bookings/").content.decode()
+    assert '<a href="/bookings/" aria-current="page">My bookings</a>' in html
+    assert html.count('aria-current="page"') == 1

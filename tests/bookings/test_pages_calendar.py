@@ -121,3 +121,15 @@ def test_each_view_renders_with_period_links(client, alice, view):
     html = response.content.decode()
     expected_prev = {"day": "2026-03-30", "week": "2026-03-24", "month": "2026-02-01"}[view]
     assert f"date={expected_prev}" in html
+
+
+@pytest.mark.static
+def test_the_calendar_component_is_served_from_npm_with_its_licence_header():
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("vendor/fullcalendar/index.global.min.js")
+    assert found, "run npm ci: node_modules/fullcalendar is missing"
+    with open(found, encoding="utf-8") as bundle:
+        head = bundle.read(300)
+    assert "FullCalendar Standard Bundle" in head
+    assert finders.find("js/calendar.js")
