@@ -133,3 +133,46 @@ def test_the_calendar_component_is_served_from_npm_with_its_licence_header():
         head = bundle.read(300)
     assert "FullCalendar Standard Bundle" in head
     assert finders.find("js/calendar.js")
+
+
+def test_a_crowded_period_is_cut_short_with_a_notice(client, alice, room, monkeypatch):
+    from bookdesk.bookings import calendar_views
+
+    for hour in (8, 10, 12):
+        services.booking_request(
+            requester=alice, resource=room, start=at(1, hour), end=at(1, hour + 1), title="M"
+        )
+    monkeypatch.setattr(calendar_views, "MAX_ENTRIES", 2)
+    day = at(1, 0).date()
+    signed_in_client(client, alice)
+    response = client.get("/calendar/", {"view": "day", "date": day.isoformat()})
+    assert [e.start.hour for e in response.context["entries"]] == [8, 10]
+    assert "Only the first 2 bookings are shown." in response.content.decode()
+    assert len(feed(client, day, day + timedelta(days=1)).json()) == 2
+
+
+def test_the_feed_needs_the_same_queries_for_one_or_many_resources(client, alice, room):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bookdesk.resources.models import Resource
+
+    day = at(1, 0).date()
+    signed_in_client(client, alice)
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert feed(client, day, day + timedelta(days=1)).status_code == 200
+        return len(ctx.captured_queries)
+
+    services.booking_request(
+        requester=alice, resource=room, start=at(1, 9), end=at(1, 10), title="One"
+    )
+    few = count_queries()
+    for n in range(6):
+        other = Resource.objects.create(name=f"Room {n + 2}", timezone="Asia/Tokyo")
+        services.booking_request(
+            requester=alice, resource=other, start=at(1, 9), end=at(1, 10), title="More"
+        )
+    assert len(feed(client, day - timedelta(days=1), day + timedelta(days=2)).json()) == 7
+    assert count_queries() == few

@@ -26,6 +26,9 @@ VIEWS = {
 # Time zones differ from UTC by at most 14 hours; widen the UTC query by that much.
 _ZONE_SLACK = timedelta(hours=14)
 MAX_WINDOW = timedelta(days=62)
+# A month across a thousand busy resources is more than a page can show; past this many
+# bookings the page says so and asks for one resource instead.
+MAX_ENTRIES = 500
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,15 @@ class CalendarEntry:
     zone: str
 
 
-def entries_in_window(user, start: datetime, end: datetime, resource=None) -> list[CalendarEntry]:
+def entries_in_window(
+    user, start: datetime, end: datetime, resource=None, *, limit: int = MAX_ENTRIES
+) -> tuple[list[CalendarEntry], bool]:
     """Open bookings overlapping the local window [start, end), oldest start first.
 
     Bookings the user may see come with their details; other bookings that hold a slot
-    show only as busy time, so a requester can see when a room is taken.
+    show only as busy time, so a requester can see when a room is taken. Returns the
+    entries and whether there were more than ``limit`` (then only the first are given).
+    Two queries whatever the window.
     """
     from bookdesk.bookings.selectors import bookings_visible_to
 
@@ -104,7 +111,9 @@ def entries_in_window(user, start: datetime, end: datetime, resource=None) -> li
     )
     if resource is not None:
         candidates = candidates.filter(resource=resource)
-    candidates = list(candidates)
+    candidates = list(candidates[: limit + 1])
+    truncated = len(candidates) > limit
+    candidates = candidates[:limit]
     ids = [b.pk for b in candidates]
     visible = set(bookings_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
     entries = []
@@ -118,7 +127,7 @@ def entries_in_window(user, start: datetime, end: datetime, resource=None) -> li
         if local_start < end and local_end > start:
             entries.append(CalendarEntry(booking, seen, local_start, local_end, zone.key))
     entries.sort(key=lambda e: (e.start, e.booking.pk))
-    return entries
+    return entries, truncated
 
 
 def feed_item(entry: CalendarEntry) -> dict:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookdesk.bookings.calendar import (
+    MAX_ENTRIES,
     MAX_WINDOW,
     VIEWS,
     entries_in_window,
@@ -42,10 +43,9 @@ def calendar_page(request):
     resource = _selected_resource(request)
     view = request.GET.get("view", "week")
     window = window_for(view if view in VIEWS else "week", _anchor(request, resource))
-    entries = entries_in_window(request.user, window.start, window.end, resource)
-    base = {"view": window.view}
-    if resource:
-        base["resource"] = resource.pk
+    entries, truncated = entries_in_window(
+        request.user, window.start, window.end, resource, limit=MAX_ENTRIES
+    )
     zones = sorted({e.zone for e in entries} | ({zone_of(resource).key} if resource else set()))
     return render(
         request,
@@ -55,9 +55,9 @@ def calendar_page(request):
             "resource": resource,
             "window": window,
             "entries": entries,
+            "truncated": truncated,
             "views": [(key, label) for key, (_fc, label) in VIEWS.items()],
             "zones": zones,
-            "base_query": base,
             "prev_date": window.shifted(-1).isoformat(),
             "next_date": window.shifted(1).isoformat(),
             "today": timezone.localdate().isoformat(),
@@ -82,5 +82,5 @@ def calendar_feed(request):
             status=400,
         )
     resource = _selected_resource(request)
-    entries = entries_in_window(request.user, start, end, resource)
+    entries, _truncated = entries_in_window(request.user, start, end, resource, limit=MAX_ENTRIES)
     return JsonResponse([feed_item(e) for e in entries], safe=False)
