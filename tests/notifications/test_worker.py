@@ -334,3 +334,12 @@ def test_the_loop_survives_a_database_error_and_counts_it(caplog):
     assert REGISTRY.get_sample_value("bookdesk_db_errors_total") == errors_before + 1
     [failure] = worker_events(caplog, logging.ERROR)
     assert failure["event"] == "worker loop failed; retrying"
+
+
+def test_every_periodic_task_names_a_function_that_exists():
+    from django.utils.module_loading import import_string
+
+    from bookdesk.notifications.worker import PERIODIC_TASKS
+
+    for path in PERIODIC_TASKS:
+        assert callable(import_string(path)), path
