@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import shlex
 import subprocess
 
 import pytest
@@ -144,3 +146,25 @@ def test_build_context_leaves_out_local_state():
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     for entry in (".git", ".venv", "node_modules", "var", ".env"):
         assert entry in ignored
+
+
+def test_build_time_collectstatic_works_with_the_settings(tmp_path):
+    """Run the builder's collectstatic step as written, with this checkout's venv: a
+    settings change that breaks the image build fails here first."""
+    builder = stages()[0]
+    [step] = [rest for keyword, rest in builder if keyword == "RUN" and "collectstatic" in rest]
+    tokens = shlex.split(step)
+    env = {"PATH": os.environ["PATH"]}
+    while "=" in tokens[0] and not tokens[0].startswith("/"):
+        name, _, value = tokens.pop(0).partition("=")
+        env[name] = value
+    assert env["BOOKDESK_ENV"] == "production", "static files must be collected as deployed"
+    # The key is made at build time by a $(...) command; any throwaway key does here.
+    assert env["SECRET_KEY"].startswith("$(")
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env.update(VAR_DIR=str(tmp_path / "var"), STATIC_ROOT=str(tmp_path / "static"))
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/build.sqlite3"
+    assert tokens[0] == "/opt/bookdesk/bin/bookdesk"
+    command = [str(ROOT / ".venv" / "bin" / "bookdesk"), *tokens[1:]]
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    assert (tmp_path / "static" / "staticfiles.json").is_file()
