@@ -188,10 +188,12 @@ def booking_request(
         attendees=attendees,
     )
     with transaction.atomic():
-        # Pending requests that do not hold their slot may still not ask for a taken slot.
-        clashes = _conflicts_for(booking)
-        if clashes:
-            raise BookingConflict(clashes)
+        if not booking.holds_slot:
+            # A pending request that does not hold its slot may still not ask for a taken
+            # one (_save_checked makes this check for bookings that hold).
+            clashes = _conflicts_for(booking)
+            if clashes:
+                raise BookingConflict(clashes)
         _save_checked(booking)
         _after_create(booking, requester=requester, request=request)
     log.info("booking_requested", booking=booking.pk, status=booking.status)
@@ -287,9 +289,10 @@ def booking_request_series(
                 series=series,
             )
             try:
-                clashes = _conflicts_for(booking)
-                if clashes:
-                    raise BookingConflict(clashes)
+                if not booking.holds_slot:
+                    clashes = _conflicts_for(booking)
+                    if clashes:
+                        raise BookingConflict(clashes)
                 _save_checked(booking)
             except BookingConflict as exc:
                 if skip_conflicts:

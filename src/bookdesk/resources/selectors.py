@@ -145,7 +145,7 @@ def _busy_bookings(start, end, resource_ids) -> dict[int, list[Interval]]:
         sql = _PG_BUSY_SQL
         params = [start, end]
         if resource_ids is not None:
-            sql += " AND resource_id = ANY(%s)"
+            sql += " AND resource_id = ANY(%s::bigint[])"
             params.append(list(resource_ids))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
