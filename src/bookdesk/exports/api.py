@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date, datetime
+from typing import Literal
+
+from django.http import FileResponse, Http404, QueryDict
+from ninja import Field, Router, Schema
 
 from bookdesk.api.errors import ApiError
+from bookdesk.audit.services import audit_record
+from bookdesk.exports import feeds
 from bookdesk.exports.filters import FilterError, parse_filters
+from bookdesk.exports.jobs import export_job_create, job_path
+from bookdesk.exports.models import ExportJob, ExportStatus
 from bookdesk.exports.responses import export_response
-from bookdesk.exports.services import export_prepare
+from bookdesk.exports.services import FORMATS, export_prepare
+from bookdesk.resources.selectors import resources_for
 
 router = Router(tags=["exports"])
 
@@ -43,3 +52,142 @@ def export_xlsx(request):
 )
 def export_ics(request):
     return _export(request, "ics")
+
+
+# --- background jobs ------------------------------------------------------------------------
+
+
+class JobIn(Schema):
+    format: Literal["csv", "xlsx", "ics"]
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+    resource: list[int] = []
+    status: list[str] = []
+    requester: str | None = None
+
+
+class JobOut(Schema):
+    id: int
+    format: str
+    status: str
+    rows_done: int
+    rows_total: int
+    created_at: datetime
+    finished_at: datetime | None
+    download_url: str | None
+
+
+def _job_out(job: ExportJob) -> dict:
+    return {
+        "id": job.pk,
+        "format": job.format,
+        "status": job.status,
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "download_url": f"/api/v1/exports/jobs/{job.pk}/file"
+        if job.status == ExportStatus.DONE
+        else None,
+    }
+
+
+@router.post("/exports/jobs", response={202: JobOut}, summary="Start a background export")
+def create_job(request, payload: JobIn):
+    query = QueryDict(mutable=True)
+    query["from"] = payload.date_from.isoformat() if payload.date_from else ""
+    query["to"] = payload.date_to.isoformat() if payload.date_to else ""
+    query.setlist("resource", [str(r) for r in payload.resource])
+    query.setlist("status", payload.status)
+    query["requester"] = payload.requester or ""
+    try:
+        filters = parse_filters(query)
+    except FilterError as exc:
+        raise ApiError(422, "invalid", exc.detail) from None
+    job = export_job_create(user=request.user, filters=filters, fmt=payload.format, request=request)
+    return 202, _job_out(job)
+
+
+def _own_job(request, job_id: int) -> ExportJob:
+    job = ExportJob.objects.filter(pk=job_id, user=request.user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@router.get("/exports/jobs/{job_id}", response=JobOut, summary="A background export's progress")
+def get_job(request, job_id: int):
+    return _job_out(_own_job(request, job_id))
+
+
+@router.get("/exports/jobs/{job_id}/file", summary="A finished background export's file")
+def get_job_file(request, job_id: int):
+    job = _own_job(request, job_id)
+    if job.status != ExportStatus.DONE:
+        raise ApiError(409, "not_ready", f"The export is {job.get_status_display().lower()}.")
+    try:
+        handle = job_path(job).open("rb")
+    except FileNotFoundError:
+        raise ApiError(410, "gone", "The export file was removed; start it again.") from None
+    audit_record(action="export.downloaded", actor=request.user, request=request, target=job)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"bookings-{job.created_at:%Y%m%d-%H%M%S}.{job.format}",
+        content_type=FORMATS[job.format],
+    )
+
+
+# --- calendar feeds -------------------------------------------------------------------------
+
+
+class FeedIn(Schema):
+    resource_id: int | None = None
+
+
+class FeedOut(Schema):
+    id: int
+    resource_id: int | None
+    prefix: str
+    created_at: datetime
+    url: str | None = None
+
+
+@router.get("/feeds", response=list[FeedOut], summary="Your live calendar feeds")
+def list_feeds(request):
+    return [
+        {"id": f.pk, "resource_id": f.resource_id, "prefix": f.prefix, "created_at": f.created_at}
+        for f in feeds.feeds_of(request.user)
+    ]
+
+
+@router.post(
+    "/feeds",
+    response={201: FeedOut},
+    summary="Make a feed address (replaces the live one for the same subject)",
+)
+def create_feed(request, payload: FeedIn):
+    resource = None
+    if payload.resource_id is not None:
+        resource = (
+            resources_for(request.user, include_inactive=True)
+            .filter(pk=payload.resource_id)
+            .first()
+        )
+        if resource is None:
+            raise Http404
+    token, raw = feeds.feed_token_create(user=request.user, resource=resource, request=request)
+    return 201, {
+        "id": token.pk,
+        "resource_id": token.resource_id,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "url": feeds.feed_url(raw),
+    }
+
+
+@router.delete("/feeds/{feed_id}", response={204: None}, summary="Revoke a feed address")
+def delete_feed(request, feed_id: int):
+    if not feeds.feed_token_revoke(user=request.user, token_id=feed_id, request=request):
+        raise Http404
+    return 204, None

@@ -31,6 +31,7 @@ PERIODIC_TASKS: list[str] = [
     "bookdesk.bookings.services.bookings_expire_stale",
     "bookdesk.notifications.services.outbox_purge_sent",
     "bookdesk.accounts.services.accounts_prune",
+    "bookdesk.exports.jobs.export_jobs_periodic",
 ]
 
 log = structlog.get_logger("bookdesk.worker")

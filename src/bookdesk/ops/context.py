@@ -8,6 +8,7 @@ NAV_ITEMS: list[dict] = [
     {"label": "Find a free room", "url": "/availability/"},
     {"label": "My bookings", "url": "/bookings/"},
     {"label": "Approvals", "url": "/approvals/", "role": "approver"},
+    {"label": "Exports", "url": "/exports/"},
     {"label": "Resources", "url": "/resources/", "role": "admin"},
     {"label": "Audit log", "url": "/audit/", "role": "admin"},
 ]
