@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 import pytest
 
@@ -59,6 +60,58 @@ def silent_relay(settings, smtp_settings):
     listener.close()
 
 
+@pytest.fixture
+def dribbling_relay(settings, smtp_settings):
+    """A relay that answers every command, each a little before the socket timeout."""
+    delay = 0.4
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def converse(conn):
+        with conn, conn.makefile("rb") as lines:
+
+            def say(text):
+                time.sleep(delay)
+                conn.sendall(text.encode() + b"\r\n")
+
+            say("220 slow.example ESMTP")
+            for line in lines:
+                command = line.strip().upper()
+                if command.startswith((b"EHLO", b"HELO")):
+                    say("250 slow.example")
+                elif command == b"DATA":
+                    say("354 go on")
+                    for body in lines:
+                        if body in (b".\r\n", b".\n"):
+                            break
+                    say("250 queued")
+                elif command == b"QUIT":
+                    say("221 bye")
+                    return
+                else:
+                    say("250 ok")
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=converse, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    settings.EMAIL_PORT = listener.getsockname()[1]
+    settings.EMAIL_TIMEOUT = 1.0
+    yield
+    stop.set()
+    thread.join()
+    listener.close()
+
+
 def test_the_code_arrives_at_a_real_smtp_server(api, alice, smtp_settings):
     sent_before = _count("sent")
 
@@ -97,6 +150,17 @@ def test_relay_refusing_answers_503_email_unavailable(api, alice, smtp_settings)
 def test_a_silent_relay_gives_up_after_the_email_timeout(api, alice, silent_relay):
     # No clock here: the request returning at all (rather than hanging until pytest's own
     # timeout) shows the socket timeout applied.
+    response = api.login(alice.email)
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "email_unavailable"
+
+
+def test_a_relay_slow_at_every_step_is_cut_off_at_the_email_timeout_overall(
+    api, alice, dribbling_relay
+):
+    # Each answer comes within the socket timeout; the whole conversation takes several
+    # times EMAIL_TIMEOUT, so only a bound on the whole send turns it into "try later".
     response = api.login(alice.email)
 
     assert response.status_code == 503

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -246,7 +247,39 @@ def _send_code_email(*, user, code: str) -> None:
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     message = EmailMultiAlternatives(subject, text, to=[user.email], connection=connection)
     message.attach_alternative(html, "text/html")
-    message.send()
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        _send_within(message, settings.EMAIL_TIMEOUT)
+    else:
+        message.send()
+
+
+class RelayTooSlow(TimeoutError):
+    """The relay took longer than EMAIL_TIMEOUT for the whole conversation."""
+
+
+def _send_within(message, timeout: float) -> None:
+    """Send over SMTP, giving up after ``timeout`` seconds in total.
+
+    The socket timeout alone bounds each read, not the conversation: a relay answering
+    every command just in time could hold the user for several timeouts. The send runs in
+    a thread we stop waiting for; the socket timeout still ends that thread soon after.
+    """
+    outcome: dict[str, BaseException | bool] = {}
+
+    def send() -> None:
+        try:
+            message.send()
+            outcome["sent"] = True
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=send, name="otp-email", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise RelayTooSlow(f"no answer from the relay within {timeout}s")
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def code_send(*, challenge: SignInChallenge, request=None) -> None:
