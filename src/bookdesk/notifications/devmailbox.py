@@ -6,9 +6,19 @@ with nothing else installed. Setting EMAIL_URL sends to a real SMTP server inste
 
 from __future__ import annotations
 
+import base64
 import sys
 
 from django.core.mail.backends.base import BaseEmailBackend
+
+MAX_KEPT_ATTACHMENT_BYTES = 2 * 1024 * 1024
+
+
+def _stored_content(content) -> dict:
+    raw = content.encode() if isinstance(content, str) else bytes(content)
+    if len(raw) > MAX_KEPT_ATTACHMENT_BYTES:
+        return {}
+    return {"content": base64.b64encode(raw).decode("ascii")}
 
 
 class DevMailboxBackend(BaseEmailBackend):
@@ -24,7 +34,14 @@ class DevMailboxBackend(BaseEmailBackend):
             attachments = []
             for attachment in message.attachments:
                 if isinstance(attachment, tuple):
-                    attachments.append({"filename": attachment[0], "mimetype": attachment[2]})
+                    attachments.append(
+                        {
+                            "filename": attachment[0],
+                            "mimetype": attachment[2],
+                            # Kept so the mailbox page can offer it (an .ics, say) for download.
+                            **_stored_content(attachment[1]),
+                        }
+                    )
                 else:
                     attachments.append(
                         {
