@@ -305,3 +305,10 @@ def test_errors_are_json_in_one_shape(api):
 
     assert response.status_code == 422
     assert set(response.json()) == {"error", "detail"}
+
+
+def test_logout_requires_the_csrf_token(signed_in_api):
+    response = signed_in_api.post("/api/v1/auth/logout", csrf=False)
+
+    assert response.status_code == 403
+    assert signed_in_api.get("/api/v1/me").status_code == 200

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -78,8 +80,6 @@ def signin(request):
         url = reverse("accounts:login_code")
         next_url = _next_url(request)
         if next_url != settings.LOGIN_REDIRECT_URL:
-            from urllib.parse import urlencode
-
             url += "?" + urlencode({"next": next_url})
         return redirect(url)
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
@@ -142,8 +142,6 @@ def signout(request):
 
 def admin_login(request):
     """The admin's own login form would skip our lockout and code step: use ours."""
-    from urllib.parse import urlencode
-
     next_url = request.GET.get("next") or "/admin/"
     return redirect(reverse("accounts:login") + "?" + urlencode({"next": next_url}))
 
