@@ -155,13 +155,3 @@ def _type_for_extension(extension: str) -> str:
         if ext == extension:
             return content_type
     return ""
-
-
-def disk_usage() -> tuple[int, int]:
-    """(used, free) bytes of the file system holding the uploads, for the metrics."""
-    root = uploads_root()
-    root.mkdir(parents=True, exist_ok=True)
-    stat = os.statvfs(root)
-    total = stat.f_blocks * stat.f_frsize
-    free = stat.f_bavail * stat.f_frsize
-    return total - free, free

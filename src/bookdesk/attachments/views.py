@@ -1,0 +1,68 @@
+"""HTML side of attachments: the booking page's upload form, downloads and deletes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from bookdesk.attachments import selectors, services
+from bookdesk.attachments.serving import download_response
+from bookdesk.attachments.validation import UploadRejected
+from bookdesk.bookings.page_access import verified_required
+
+
+@csrf_exempt  # checked below, once our upload handler is in place (see docstring)
+@require_POST
+@verified_required
+def upload(request, booking_id: int):
+    """The CSRF check reads the body; exempting the view and protecting the inner function
+    is Django's documented way to let the size-counting upload handler see the body first
+    (it is installed in settings, so this is belt and braces)."""
+    return _upload(request, booking_id)
+
+
+@csrf_protect
+def _upload(request, booking_id: int):
+    booking = selectors.booking_get_for_attachments(request.user, booking_id)
+    if not services.user_may_upload(request.user, booking):
+        raise PermissionDenied("Only the booking's requester or an admin may attach files.")
+    upload_file = request.FILES.get("file")
+    rejected = getattr(request, "upload_rejected", None)
+    try:
+        if rejected is not None:
+            raise rejected
+        if upload_file is None:
+            raise UploadRejected(400, "file_missing", "Choose a file to attach.")
+        attachment = services.attachment_add(
+            booking=booking, uploaded_by=request.user, upload=upload_file, request=request
+        )
+    except UploadRejected as exc:
+        messages.error(request, f"The file was not attached: {exc.detail}")
+    else:
+        messages.success(request, f"Attached {attachment.display_name}.")
+    return redirect("bookings:detail", pk=booking.pk)
+
+
+@require_GET
+@verified_required
+def download(request, pk: int):
+    attachment = selectors.attachment_get_visible(request.user, pk)
+    response = download_response(attachment)
+    services.attachment_record_download(attachment=attachment, actor=request.user, request=request)
+    return response
+
+
+@require_POST
+@verified_required
+def delete(request, pk: int):
+    attachment = selectors.attachment_get_visible(request.user, pk)
+    if not services.user_may_delete(request.user, attachment):
+        raise PermissionDenied("Only the booking's requester or an admin may delete attachments.")
+    booking_id = attachment.booking_id
+    name = attachment.display_name
+    services.attachment_delete(attachment=attachment, actor=request.user, request=request)
+    messages.success(request, f"Deleted {name}.")
+    return redirect("bookings:detail", pk=booking_id)
