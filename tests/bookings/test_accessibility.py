@@ -3,7 +3,8 @@
 The app runs under gunicorn against the test database; headless Chromium opens each page
 with a signed-in admin session (made in the database, as the real sign-in would leave it)
 and runs axe-core from node_modules. Serious and critical violations fail the test;
-lesser ones are printed for a human to judge.
+lesser ones are printed for a human to judge. The same browser then checks that dragging
+over free time in one resource's calendar opens the booking form for that slot.
 """
 
 from __future__ import annotations
@@ -130,6 +131,20 @@ def test_booking_pages_have_no_serious_accessibility_violations(transactional_db
                         serious.setdefault(name, []).append(summary)
                     else:
                         print(f"{name}: {json.dumps(summary)}")
+            # Dragging over free time in one resource's week opens the prefilled form.
+            page.goto(server.url + pages["calendar of one resource"])
+            page.wait_for_selector(".fc-event")
+            column = page.locator(f'td.fc-timegrid-col[data-date="{day}"]').bounding_box()
+            top = page.locator('td.fc-timegrid-slot-lane[data-time="11:00:00"]').bounding_box()
+            low = page.locator('td.fc-timegrid-slot-lane[data-time="11:30:00"]').bounding_box()
+            x = column["x"] + column["width"] / 2
+            page.mouse.move(x, top["y"] + 3)
+            page.mouse.down()
+            page.mouse.move(x, low["y"] + low["height"] / 2, steps=5)
+            page.mouse.up()
+            page.wait_for_url("**/book/**")
+            assert page.input_value("#id_start") == f"{day}T11:00"
+            assert page.input_value("#id_end") == f"{day}T12:00"
             browser.close()
     finally:
         stop_app_server(server)

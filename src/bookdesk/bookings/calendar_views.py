@@ -65,6 +65,7 @@ def calendar_page(request):
                 "initialView": VIEWS[window.view][0],
                 "initialDate": window.anchor.isoformat(),
                 "feedUrl": reverse("bookings:calendar_feed"),
+                "bookUrl": reverse("bookings:book"),
                 "resource": resource.pk if resource else None,
             },
         },

@@ -17,6 +17,18 @@
   }
   const hourMinute = { hour: "2-digit", minute: "2-digit", hour12: false };
 
+  // With one resource shown, dragging over free time opens the booking form for that slot.
+  // ISO strings are cut to "YYYY-MM-DDTHH:MM": wall-clock time, as the form expects.
+  const selectable = options.resource !== null;
+  function bookSlot(info) {
+    const query = new URLSearchParams({
+      resource: String(options.resource),
+      start: info.startStr.slice(0, 16),
+      end: info.endStr.slice(0, 16),
+    });
+    window.location.assign(options.bookUrl + "?" + query.toString());
+  }
+
   const calendar = new window.FullCalendar.Calendar(element, {
     initialView: options.initialView,
     initialDate: options.initialDate,
@@ -31,6 +43,9 @@
     eventTimeFormat: hourMinute,
     dayMaxEvents: 4,
     events: { url: options.feedUrl, extraParams: extraParams },
+    selectable: selectable,
+    selectMirror: true,
+    select: bookSlot,
     dayCellDidMount: function (info) {
       // A month cell named after its date alone would hide the bookings inside it from
       // assistive technology; let the cell's content speak instead.
