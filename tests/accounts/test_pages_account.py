@@ -38,7 +38,7 @@ def test_the_page_offers_a_qr_code_and_the_key_for_manual_entry(client, alice):
 
     device = TOTPDevice.objects.get(user=alice, confirmed=False)
     secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
-    assert "<svg" in html and "QR code for alice@example.com" in html
+    assert '<svg role="img"' in html and "QR code for alice@example.com" in html
     assert secret and len(secret) >= 32
     assert device.config_url.split("secret=")[1].startswith(secret)
 
