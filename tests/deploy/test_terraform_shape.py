@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from tests.deploy.terraform_code import (
     ENVS,
     MODULE_NAMES,
     MODULES,
+    ROOT,
     TERRAFORM,
     clean,
     config_dirs,
@@ -144,3 +147,22 @@ def test_staging_and_production_differ_only_where_meant():
     production_vars = top_blocks("variable", ENVS / "production")
     assert staging_vars["enable_managed_database"].body["default"] is False
     assert production_vars["enable_managed_database"].body["default"] is True
+
+
+def test_hcl_is_formatted_as_terraform_fmt_would():
+    files = [
+        *tf_files(),
+        *TERRAFORM.rglob("*.tftest.hcl"),
+        *TERRAFORM.rglob("*.hcl.example"),
+        *TERRAFORM.rglob("*.tfvars.example"),
+    ]
+    result = subprocess.run(
+        ["node", str(Path(__file__).with_name("hcl_format.cjs")), *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "", f"not formatted (run terraform fmt):\n{result.stdout}"
