@@ -19,7 +19,7 @@ run "mail_and_caa_records" {
   command = plan
 
   assert {
-    condition     = aws_route53_record.a.name == "bookdesk.example.org" && tolist(aws_route53_record.a.records) == ["192.0.2.10"]
+    condition     = aws_route53_record.a.name == "bookdesk.example.org" && one(aws_route53_record.a.records) == "192.0.2.10"
     error_message = "A record must point bookdesk.example.org at the host."
   }
 
@@ -39,12 +39,12 @@ run "mail_and_caa_records" {
   }
 
   assert {
-    condition     = tolist(aws_route53_record.dmarc[0].records) == ["v=DMARC1; p=none; rua=mailto:dmarc@example.org,mailto:reports@example.net; adkim=r; aspf=r"]
+    condition     = one(aws_route53_record.dmarc[0].records) == "v=DMARC1; p=none; rua=mailto:dmarc@example.org,mailto:reports@example.net; adkim=r; aspf=r"
     error_message = "DMARC record is malformed."
   }
 
   assert {
-    condition     = aws_route53_record.dkim_cname["brevo1"].name == "brevo1._domainkey.example.org" && tolist(aws_route53_record.dkim_cname["brevo1"].records) == ["b1.example-org.dkim.brevo.com"]
+    condition     = aws_route53_record.dkim_cname["brevo1"].name == "brevo1._domainkey.example.org" && one(aws_route53_record.dkim_cname["brevo1"].records) == "b1.example-org.dkim.brevo.com"
     error_message = "DKIM CNAME brevo1 is wrong."
   }
 
