@@ -76,6 +76,7 @@ def test_it_lists_everything_newest_first(client, carol, events):
     assert "mallory@example.net" in html
     assert "reason=fine" in html
     assert 'href="/bookings/42/"' in html
+    assert 'href="/resources/42/"' in html
 
 
 def test_it_filters_by_action(client, carol, events):
@@ -133,3 +134,11 @@ def test_it_pages_and_keeps_the_filter_in_the_links(client, carol):
     assert "action=auth.code_sent&amp;page=2" in first.content.decode()
     second = client.get("/audit/", {"action": "auth.code_sent", "page": 2})
     assert len(second.context["page"].object_list) == 3
+
+
+def test_an_odd_target_id_is_shown_as_text(client, carol):
+    audit_record(action="booking.requested", target_type="bookings.booking", target_id="x-1")
+    signed_in_client(client, carol)
+    response = client.get("/audit/")
+    assert response.status_code == 200
+    assert "bookings.booking:x-1" in response.content.decode()
