@@ -63,15 +63,15 @@ test-sqlite: install
 	$(BIN)/pytest -m "not static" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench deploy/terraform
+	$(BIN)/ruff format --check src tests bench deploy/terraform
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench deploy/terraform
+	$(BIN)/ruff format src tests bench deploy/terraform
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
