@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -117,3 +118,51 @@ def test_the_worker_stops_cleanly_on_sigterm_while_idle(transactional_db, tmp_pa
     )
     assert stop(process) == 0
     assert log_events(log_path)[-1]["message"] == "worker stopped"
+
+
+def test_with_exit_with_parent_the_worker_ends_when_its_parent_is_killed(
+    transactional_db, tmp_path, smtp_server
+):
+    # `make run` starts the worker from the dev server; a dev server killed outright must
+    # not leave a worker running on its own.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "EMAIL_URL": smtp_server.url,
+        "LOG_FORMAT": "json",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("TEST_DATABASE_NAME", None)
+    log_path = tmp_path / "orphan.log"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; "
+            "print(subprocess.Popen(sys.argv[1:]).pid, flush=True); time.sleep(600)",
+            *[sys.executable, "-m", "bookdesk", "worker", "--exit-with-parent"],
+            *["--no-periodic", "--poll", "0.1"],
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log_path.open("wb"),
+    )
+    worker_pid = int(parent.stdout.readline())
+    try:
+        wait_until(
+            lambda: any(e["message"] == "worker started" for e in log_events(log_path)),
+            "the worker to start",
+        )
+    finally:
+        parent.kill()
+        parent.wait()
+
+    try:
+        wait_until(
+            lambda: any(e["message"] == "worker stopped" for e in log_events(log_path)),
+            "the orphaned worker to stop",
+        )
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker_pid, signal.SIGKILL)

@@ -84,13 +84,22 @@ def update_gauges() -> tuple[int, float]:
 
 
 class Worker:
-    def __init__(self, *, poll_seconds: float | None = None, periodic: bool = True):
+    def __init__(
+        self,
+        *,
+        poll_seconds: float | None = None,
+        periodic: bool = True,
+        exit_with_parent: bool = False,
+    ):
         self.name = outbox.worker_name()
         self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
         self.periodic = periodic
         self.stopping = threading.Event()
         # After an unexpected error (the database restarting, say), before trying again.
         self.error_backoff_seconds = 5.0
+        # `make run` starts the worker beside the web server: if that parent is killed
+        # without passing the signal on, the worker must not live on unseen.
+        self.parent_pid = os.getppid() if exit_with_parent else None
 
     def stop(self, *_args) -> None:
         self.stopping.set()
@@ -149,6 +158,9 @@ class Worker:
                     refresh_db_connections()
                 self.stopping.wait(max(self.error_backoff_seconds, self.poll_seconds))
                 continue
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                log.warning("the process that started the worker is gone; stopping")
+                self.stop()
             if idle:
                 self.stopping.wait(self.poll_seconds)
         log.info("worker stopped", worker=self.name)

@@ -20,11 +20,26 @@ class Command(BaseCommand):
             "--no-periodic", action="store_true", help="Only send email; skip periodic tasks."
         )
         parser.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="Stop when the process that started this one goes away (for `make run`).",
+        )
+        parser.add_argument(
             "--poll", type=float, default=None, help="Seconds between polls (WORKER_POLL_SECONDS)."
         )
 
-    def handle(self, *args, once: bool, no_periodic: bool, poll: float | None, **options):
-        worker = Worker(poll_seconds=poll, periodic=not no_periodic)
+    def handle(
+        self,
+        *args,
+        once: bool,
+        no_periodic: bool,
+        poll: float | None,
+        exit_with_parent: bool,
+        **options,
+    ):
+        worker = Worker(
+            poll_seconds=poll, periodic=not no_periodic, exit_with_parent=exit_with_parent
+        )
         if once:
             result = worker.run_once()
             self.stdout.write(
