@@ -52,10 +52,30 @@ def take_upload(request):
     return upload
 
 
+_MULTIPART_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/bookings/{booking_id}/attachments",
     response={201: AttachmentOut},
     summary="Attach a file (multipart field 'file') to a booking",
+    description="PDF, PNG, JPEG, UTF-8 text, DOCX, XLSX or ODT, decided from the content. "
+    "413 over the size, count or quota limits; 415 for other types (and polyglots or "
+    "macro-enabled documents); 422 for empty or truncated files.",
+    openapi_extra=_MULTIPART_BODY,
 )
 def upload_attachment(request, booking_id: int):
     booking = selectors.booking_get_for_attachments(request.user, booking_id)
