@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import pytest
 
 from bookdesk.audit.models import AuditEvent
 from bookdesk.bookings import services
@@ -117,7 +119,7 @@ def test_availability_shows_free_and_busy_per_resource(client, alice, room):
     )
     other = Resource.objects.create(name="Room 2", capacity=30)
     response = api_for(client, alice).get(
-        "/availability", start=at(2, 9).isoformat(), end=at(2, 12).isoformat()
+        "/availability", start=at(2, 9).isoformat(), end=at(2, 12).isoformat(), free="true"
     )
     assert response.status_code == 200
     by_name = {r["name"]: r for r in response.json()["resources"]}
@@ -150,28 +152,64 @@ def test_availability_rejects_bad_windows(client, alice):
     assert api.get("/availability", start="soon", end="later").status_code == 422
 
 
-def _availability_queries(client, alice, django_assert_max_num_queries, limit):
+def _availability_queries(client, alice, django_assert_max_num_queries, limit, free):
     api = api_for(client, alice)
     with django_assert_max_num_queries(limit) as captured:
-        response = api.get("/availability", start=at(1, 0).isoformat(), end=at(8, 0).isoformat())
+        response = api.get(
+            "/availability", start=at(1, 0).isoformat(), end=at(8, 0).isoformat(), free=free
+        )
     assert response.status_code == 200
     return len(captured.captured_queries), len(response.json()["resources"])
 
 
+@pytest.mark.parametrize("free", ["false", "true"])
 def test_availability_query_count_does_not_grow_with_resources(
-    client, alice, django_assert_max_num_queries
+    client, alice, django_assert_max_num_queries, free
 ):
     rooms = make_rooms(0, 5)
     for r in rooms:
         services.booking_request(
             requester=alice, resource=r, start=at(2, 10), end=at(2, 11), title="x"
         )
-    few, n_few = _availability_queries(client, alice, django_assert_max_num_queries, 12)
+    few, n_few = _availability_queries(client, alice, django_assert_max_num_queries, 12, free)
     more = make_rooms(5, 50)
     for r in more:
         services.booking_request(
             requester=alice, resource=r, start=at(3, 10), end=at(3, 11), title="x"
         )
-    many, n_many = _availability_queries(client, alice, django_assert_max_num_queries, few)
+    many, n_many = _availability_queries(client, alice, django_assert_max_num_queries, few, free)
     assert (n_few, n_many) == (5, 50)
     assert many == few
+
+
+def test_busy_only_and_full_answers_agree(client, alice, room, hall):
+    """On PostgreSQL the busy-only answer comes from SQL; it must match the Python one."""
+    from bookdesk.resources.models import Blackout
+
+    for days in (2, 3):
+        services.booking_request(
+            requester=alice, resource=room, start=at(days, 10), end=at(days, 11), title="x"
+        )
+    Blackout.objects.create(resource=None, start=at(2, 12), end=at(2, 13), reason="Drill")
+    Blackout.objects.create(resource=room, start=at(2, 8), end=at(2, 9), reason="Clean")
+    api = api_for(client, alice)
+    window = {"start": at(2, 0).isoformat(), "end": at(4, 0).isoformat()}
+    quick = api.get("/availability", **window).json()
+    full = api.get("/availability", **window, free="true").json()
+
+    def busy(answer):
+        return {
+            r["id"]: [
+                (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]), b["kind"])
+                for b in r["busy"]
+            ]
+            for r in answer["resources"]
+        }
+
+    assert busy(quick) == busy(full)
+    assert [b[2] for b in busy(quick)[room.pk]] == ["blackout", "booking", "blackout", "booking"]
+    assert {r["id"]: r["is_free"] for r in quick["resources"]} == {
+        r["id"]: r["is_free"] for r in full["resources"]
+    }
+    assert "free" not in quick["resources"][0]
+    assert "free" in full["resources"][0]
