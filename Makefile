@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install checkov-venv run test test-postgres test-sqlite lint format lock bench clean
+.PHONY: help install checkov-venv run test test-postgres test-sqlite lint format lock bench clean vendor-js
 
 help:
 	@echo "make run    - run Bookdesk on http://127.0.0.1:$(PORT) with demo data (SQLite, dev mailbox)"
@@ -68,6 +68,12 @@ lint: install
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
+
+# The calendar's browser build is committed (the wheel and the image have no node_modules);
+# after changing the fullcalendar version in package.json, refresh the copy with this.
+vendor-js: node_modules/.installed
+	cp node_modules/fullcalendar/index.global.min.js node_modules/fullcalendar/LICENSE.md \
+	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
 	$(BIN)/ruff check --fix src tests bench deploy/terraform

@@ -219,12 +219,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS: list = [PACKAGE_DIR / "static"]
-# The calendar component comes from npm (package.json); its browser build is served from
-# node_modules at development time and gathered by collectstatic when a bundle is built.
-_FULLCALENDAR_DIR = PROJECT_DIR / "node_modules" / "fullcalendar"
-if _FULLCALENDAR_DIR.is_dir():
-    STATICFILES_DIRS.append(("vendor/fullcalendar", _FULLCALENDAR_DIR))
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
