@@ -344,3 +344,15 @@ def test_every_periodic_task_names_a_function_that_exists():
 
     for path in PERIODIC_TASKS:
         assert callable(import_string(path)), path
+
+
+def test_a_refusal_of_one_message_does_not_hold_back_the_others(smtp_settings, enqueue_note):
+    smtp_settings.inbox.refuse = True  # 554 to every DATA: a verdict on each message
+    messages = [enqueue_note(), enqueue_note(), enqueue_note()]
+
+    run_worker()
+
+    for message in messages:
+        message.refresh_from_db()
+        assert message.attempts == 1
+        assert "554" in message.last_error

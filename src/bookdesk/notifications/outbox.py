@@ -40,8 +40,23 @@ log = structlog.get_logger("bookdesk.worker")
 CLAIM_BATCH = 10
 # Kinds whose body holds a secret (a password-reset or sign-in link).
 SECRET_KINDS = frozenset({"password_reset", "signin_code"})
-# Errors that say the relay itself is unreachable: the rest of a batch would fail the same way.
-RELAY_DOWN = (OSError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+# Errors that say the relay cannot take any mail from us now (unreachable, gone away, our
+# login or sender refused): the rest of a batch would fail the same way.
+RELAY_UNUSABLE = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+)
+
+
+def relay_unusable(exc: BaseException) -> bool:
+    if isinstance(exc, RELAY_UNUSABLE):
+        return True
+    # Socket errors (refused, timed out, TLS failed); SMTPException is an OSError too, but a
+    # reply about one message (say, 554 to its DATA) says nothing about the next.
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 def worker_name() -> str:
@@ -237,7 +252,7 @@ def send_batch(
                         result.failed += 1
                         _close_quietly(connection)
                         connection = None
-                        if isinstance(exc, RELAY_DOWN):
+                        if relay_unusable(exc):
                             rest = messages[index + 1 :]
                             release(rest, worker=worker)
                             result.released += len(rest)
