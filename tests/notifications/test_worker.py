@@ -356,3 +356,28 @@ def test_a_refusal_of_one_message_does_not_hold_back_the_others(smtp_settings, e
         message.refresh_from_db()
         assert message.attempts == 1
         assert "554" in message.last_error
+
+
+def test_an_address_the_relay_says_does_not_exist_is_given_up_at_once(settings, enqueue_note):
+    from aiosmtpd.controller import Controller
+
+    class NoSuchUser:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 No such user"
+
+    port = free_port()
+    relay = Controller(NoSuchUser(), hostname="127.0.0.1", port=port)
+    relay.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        message = enqueue_note(to="nobody@example.com")
+        run_worker()
+    finally:
+        relay.stop()
+
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.FAILED
+    assert message.attempts == 1
+    assert "550" in message.last_error
