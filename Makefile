@@ -87,3 +87,11 @@ lock:
 
 clean:
 	rm -rf $(VENV) .venv-checkov node_modules var/test-*.sqlite3*
+
+# Booking benchmarks (never part of `make test`): the data set once, then the measurements.
+.PHONY: bench-bookings-data bench-bookings
+bench-bookings-data: install
+	$(BIN)/python bench/generate_bookings.py --resources 1000 --bookings 1000000
+
+bench-bookings: install
+	$(BIN)/python bench/bench_bookings.py
