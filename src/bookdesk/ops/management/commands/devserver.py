@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -33,9 +34,16 @@ class Command(BaseCommand):
             f"  Sign-in codes and other mail: {mailbox}\n"
             "  Stop with Ctrl-C.\n"
         )
+        if not os.environ.get("SITE_URL"):
+            # Links in mail must point at the port actually served, in both processes.
+            os.environ["SITE_URL"] = url
+            settings.SITE_URL = url
         worker = None
         if "worker" in get_commands():
-            worker = subprocess.Popen([sys.executable, "-m", "bookdesk", "worker"])
+            # --exit-with-parent: the worker must not outlive a devserver that was killed.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "bookdesk", "worker", "--exit-with-parent"]
+            )
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
