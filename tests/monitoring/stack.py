@@ -7,6 +7,8 @@ transformation (see deploy/monitoring/README.md, "The live test"):
   TIME_FACTOR (60: an hour becomes a minute, 5 minutes become 5 seconds), at least 1s.
   Nothing else changes: expressions, thresholds, labels and annotations are the real ones.
 - Prometheus: scrapes and evaluates every second; targets are the test's processes.
+- nginx: a minimal test front (no TLS) with the real access log format, which the real
+  mtail program reads; the readiness probe goes through it, as in production.
 - Alertmanager: the real routes, inhibitions, receivers and templates; the SMTP smarthost is
   the test inbox (no auth, no TLS), webhooks go to a local recorder, and group_wait,
   group_interval and repeat_interval are a few seconds.
@@ -27,7 +29,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from tests.monitoring.rules import ALERTMANAGER_YML, rule_files
+from tests.monitoring.rules import ALERTMANAGER_YML, MONITORING, rule_files
 
 TIME_FACTOR = 60
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w)$")
@@ -61,6 +63,40 @@ def shortened_rules(factor: int = TIME_FACTOR) -> dict[str, dict]:
     return out
 
 
+def write_nginx_config(directory: Path, *, port: int, upstream: str) -> Path:
+    """A minimal front for the app, logging in the real bookdesk_json format."""
+    directory.mkdir(parents=True, exist_ok=True)
+    temp = "\n".join(
+        f"  {kind}_temp_path {directory / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    path = directory / "nginx.conf"
+    path.write_text(
+        f"""worker_processes 1;
+pid {directory / "nginx.pid"};
+error_log {directory / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+  include {MONITORING / "nginx" / "log_format.conf"};
+  access_log {directory / "access.log"} bookdesk_json;
+{temp}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://{upstream};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Request-ID $request_id;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_connect_timeout 2s;
+    }}
+  }}
+}}
+"""
+    )
+    (directory / "access.log").touch()
+    return path
+
+
 def write_prometheus_config(
     directory: Path,
     *,
@@ -68,6 +104,7 @@ def write_prometheus_config(
     readyz_url: str,
     blackbox: str,
     alertmanager: str,
+    mtail: str,
 ) -> Path:
     rules_dir = directory / "rules"
     rules_dir.mkdir(parents=True)
@@ -84,6 +121,7 @@ def write_prometheus_config(
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         "scrape_configs": [
             {"job_name": "bookdesk", "static_configs": [{"targets": [app]}]},
+            {"job_name": "mtail", "static_configs": [{"targets": [mtail]}]},
             {
                 "job_name": "blackbox-readyz",
                 "metrics_path": "/probe",
