@@ -130,3 +130,16 @@ def test_deciding_an_already_decided_request_is_a_409(client, bob, requests_):
     response = client.post(f"/bookings/{first.pk}/decide", {"decision": "approve"})
     assert response.status_code == 409
     assert "Only pending requests" in response.content.decode()
+
+
+def test_a_long_inbox_is_paged_oldest_first(client, bob, alice, hall, monkeypatch):
+    from bookdesk.bookings import approval_views
+
+    monkeypatch.setattr(approval_views, "INBOX_PAGE_SIZE", 2)
+    made = [ask(alice, hall, 2 + n, 10, f"Request {n}") for n in range(3)]
+    signed_in_client(client, bob)
+    first = client.get("/approvals/")
+    assert [b.pk for b in first.context["pending"]] == [made[0].pk, made[1].pk]
+    assert "3 requests waiting" in first.content.decode()
+    second = client.get("/approvals/", {"page": 2})
+    assert [b.pk for b in second.context["pending"]] == [made[2].pk]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,6 +15,8 @@ from bookdesk.bookings.page_access import approver_required, verified_required
 from bookdesk.bookings.selectors import booking_get_visible, pending_for_approver, with_conflicts
 from bookdesk.bookings.views import _detail_context
 from bookdesk.resources.selectors import user_may_decide
+
+INBOX_PAGE_SIZE = 50
 
 
 def _decide(request, booking, form) -> None:
@@ -57,11 +60,14 @@ def inbox(request):
                 messages.success(request, f"{decided} decided; the others could not be.")
         else:
             status = 422
+    page = Paginator(pending, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "bookings/inbox.html",
         {
-            "pending": with_conflicts(pending),
+            "pending": with_conflicts(page.object_list),
+            "page": page,
+            "query": "",
             "form": form,
             "errors": errors,
             "chosen": set(request.POST.getlist("booking")),
