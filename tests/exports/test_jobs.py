@@ -82,3 +82,72 @@ def test_a_job_with_a_malformed_date_is_422(as_user, carol):
     )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid"
+
+
+def stored_rows_done(job_pk: int) -> int:
+    """rows_done as committed, read on a connection of its own (the export's may be busy)."""
+    from django.db import connection
+
+    raw = connection.get_new_connection(connection.get_connection_params())
+    try:
+        cursor = raw.cursor()
+        sql = "SELECT rows_done FROM exports_exportjob WHERE id = %s"
+        if connection.vendor != "postgresql":
+            sql = sql.replace("%s", "?")  # sqlite3's own placeholder style
+        cursor.execute(sql, (job_pk,))
+        return cursor.fetchone()[0]
+    finally:
+        raw.close()
+
+
+def test_progress_is_saved_while_a_job_runs(
+    transactional_db, carol, room, alice, settings, tmp_path
+):
+    """Committed rows, as in production: on PostgreSQL the COPY export reports its progress
+    through a second connection while the first is busy streaming."""
+    from datetime import UTC, datetime, timedelta
+
+    from bookdesk.bookings.models import Booking
+    from bookdesk.exports.filters import ExportFilters
+    from bookdesk.exports.jobs import export_job_create
+    from bookdesk.exports.models import ExportJob as Job
+
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    Booking.objects.bulk_create(
+        Booking(
+            resource=room,
+            requester=alice,
+            start=start + timedelta(hours=i),
+            end=start + timedelta(hours=i, minutes=30),
+            title=f"Booking {i}",
+            purpose="x" * 200,
+        )
+        for i in range(2500)
+    )
+    job = export_job_create(user=carol, filters=ExportFilters(), fmt="csv")
+    seen = []
+
+    import bookdesk.exports.jobs as jobs_module
+
+    real_progress = jobs_module._progress_recorder
+
+    def watching(job):
+        save, close = real_progress(job)
+
+        def save_and_look(done):
+            save(done)
+            seen.append(stored_rows_done(job.pk))
+
+        return save_and_look, close
+
+    jobs_module._progress_recorder = watching
+    try:
+        export_jobs_run_pending()
+    finally:
+        jobs_module._progress_recorder = real_progress
+    finished = Job.objects.get(pk=job.pk)
+    assert (finished.status, finished.rows_done, finished.rows_total) == ("done", 2500, 2500)
+    # What another process (the exports page) would have read during the run:
+    assert len(seen) > 1 and 0 < seen[0] < 2500
+    assert seen == sorted(seen)
