@@ -2,7 +2,7 @@
 # One entry point for every role the image plays:
 #   web              gunicorn behind nginx (deploy/bin/bookdesk-web)
 #   worker           the email outbox and periodic tasks (deploy/bin/bookdesk-worker)
-#   migrate          apply database migrations, then exit (run once before web/worker)
+#   migrate          apply migrations and create the cache table, then exit (run once first)
 #   anything else    a bookdesk management command, e.g. `createsuperuser`, `check --deploy`
 # Extra arguments after web/worker/migrate are passed on.
 set -eu
@@ -19,7 +19,9 @@ case "$role" in
     exec "$bin/bookdesk-worker" "$@"
     ;;
   migrate)
-    exec bookdesk migrate --noinput "$@"
+    bookdesk migrate --noinput "$@"
+    # Without Redis the cache is a database table, which migrate does not create.
+    exec bookdesk createcachetable
     ;;
   -h | --help | help)
     sed -n '2,8p' "$0"
