@@ -1,12 +1,12 @@
 from django.contrib import admin
 
 from bookdesk.bookings.models import Booking, BookingSeries
+from bookdesk.resources.admin import AdminRoleMixin
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
-    # State changes belong to the services (audit, mail, conflict rule), so the admin
-    # shows bookings read-only apart from the free-text fields.
+class BookingAdmin(AdminRoleMixin, admin.ModelAdmin):
+    # Changes belong to the services (audit, mail, conflict rule): the admin only shows.
     list_display = ["title", "resource", "requester", "start", "end", "status"]
     list_filter = ["status", "resource"]
     search_fields = ["title", "purpose", "requester__email", "resource__name"]
@@ -31,11 +31,23 @@ class BookingAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(BookingSeries)
-class BookingSeriesAdmin(admin.ModelAdmin):
+class BookingSeriesAdmin(AdminRoleMixin, admin.ModelAdmin):
     list_display = ["id", "resource", "requester", "frequency", "count", "until", "created_at"]
     readonly_fields = ["resource", "requester", "frequency", "interval", "count", "until"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
