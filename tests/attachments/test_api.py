@@ -207,3 +207,14 @@ def test_behind_nginx_the_file_goes_out_by_x_accel_redirect(as_user, alice, book
     assert response.content == b""
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_deleting_the_booking_removes_its_files(
+    as_user, alice, booking, uploads_root, django_capture_on_commit_callbacks
+):
+    post_file(as_user(alice), booking, samples.pdf())
+    assert len(stored_files(uploads_root)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.delete()
+    assert not Attachment.objects.exists()
+    assert stored_files(uploads_root) == []

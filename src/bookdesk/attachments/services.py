@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import structlog
 from django.conf import settings
 from django.db import transaction
@@ -88,7 +86,6 @@ def _check_limits(*, booking, user, size: int) -> None:
 
 def attachment_delete(*, attachment: Attachment, actor, request=None) -> None:
     """Remove the row and, once that is committed, the file."""
-    stored_name = attachment.stored_name
     with transaction.atomic():
         audit_record(
             action="attachment.deleted",
@@ -99,14 +96,8 @@ def attachment_delete(*, attachment: Attachment, actor, request=None) -> None:
             name=attachment.display_name,
             sha256=attachment.sha256,
         )
+        # The file goes once this is committed (signals.remove_file_after_delete).
         attachment.delete()
-        transaction.on_commit(lambda: _remove_file(stored_name))
-
-
-def _remove_file(stored_name: str) -> None:
-    # A failure here leaves an orphan that `bookdesk uploads_orphans --delete` removes.
-    with contextlib.suppress(OSError):
-        storage.delete_file(stored_name)
 
 
 def attachment_record_download(*, attachment: Attachment, actor, request=None) -> None:
