@@ -168,3 +168,13 @@ def test_nginx_config_is_accepted_by_nginx(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_variable_references_use_compose_interpolation_syntax():
+    text = (COMPOSE_DIR / "compose.yaml").read_text(encoding="utf-8")
+    references = re.findall(r"\$\{[^}]*\}", text)
+    assert references
+    for reference in references:
+        assert re.fullmatch(r"\$\{[A-Z_][A-Z0-9_]*(:?[-?][^}]*)?\}", reference), reference
+    # A lone $ would be read as the start of a variable; literal dollars must be $$.
+    assert not re.search(r"\$(?![{$])", text.replace("$$", ""))

@@ -221,3 +221,13 @@ def test_instance_role_reads_only_its_own_secrets():
             # Only actions without resource types may use "*", and then with a condition.
             assert statement["actions"] == ["cloudwatch:PutMetricData"], sid
             assert statement.get("condition"), sid
+
+
+def test_sensitive_variables_have_no_default_value():
+    found = 0
+    for directory in config_dirs():
+        for name, block in top_blocks("variable", directory).items():
+            if block.body.get("sensitive") is True:
+                found += 1
+                assert block.body.get("default") is None, f"{directory}: {name} has a default"
+    assert found >= 4
