@@ -252,3 +252,20 @@ def test_sign_in_and_token_flows_log_no_secret(alice, json_logs, mailoutbox, set
             "session key": client.cookies["sessionid"].value,
         },
     )
+
+
+def test_credentials_inside_text_are_redacted():
+    raw = "bd_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v"
+    event = redact(
+        None,
+        "error",
+        {
+            "event": f"rejected header Authorization: Bearer {raw}",
+            "detail": f"token {raw} is unknown",
+            "prefix": raw[:10],
+        },
+    )
+    assert raw not in json.dumps(event)
+    assert event["event"] == f"rejected header Authorization: Bearer {REDACTED}"
+    assert event["detail"] == f"token {REDACTED} is unknown"
+    assert event["prefix"] == raw[:10]  # the short prefix shown in the UI identifies, no more

@@ -37,6 +37,15 @@ SECRET_SUFFIXES = frozenset(
 )
 _WORDS = re.compile(r"[^a-z0-9]+")
 REDACTED = "[redacted]"
+# Secrets that can hide inside text, such as an error message quoting a header: a bearer
+# credential, and an API token by its shape (accounts/tokens.py: "bd_" + 43 characters).
+_SECRET_TEXT = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+|\bbd_[A-Za-z0-9_-]{20,}")
+
+
+def _scrub_text(text: str) -> str:
+    if "bd_" not in text and "earer" not in text and "EARER" not in text:  # the usual case
+        return text
+    return _SECRET_TEXT.sub(lambda m: f"{m.group(1)}{REDACTED}" if m.group(1) else REDACTED, text)
 
 
 def is_secret_key(key: str) -> bool:
@@ -58,6 +67,8 @@ def _scrub(value, depth: int = 0):
         }
     if isinstance(value, list | tuple):
         return type(value)(_scrub(v, depth + 1) for v in value)
+    if isinstance(value, str):
+        return _scrub_text(value)
     return value
 
 
@@ -70,11 +81,12 @@ def _add_request_id(logger, method_name, event_dict):
 
 
 def redact(logger, method_name, event_dict):
-    """Replace the value of every secret-named key, at any depth up to three levels."""
+    """Replace the value of every secret-named key (up to three levels down) and any
+    bearer credential or API token written inside text, the message included."""
     for key, value in list(event_dict.items()):
         if is_secret_key(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, dict | list | tuple):
+        elif isinstance(value, dict | list | tuple | str):
             event_dict[key] = _scrub(value)
     return event_dict
 
