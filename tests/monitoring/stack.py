@@ -207,10 +207,11 @@ class Processes:
 
 
 def binary(name: str) -> str:
-    path = shutil.which(name) or f"/usr/bin/{name}"
-    if not Path(path).exists():
-        raise RuntimeError(f"{name} is not installed (Debian package, see .ci/run)")
-    return path
+    # nginx and rsyslogd live in /usr/sbin, which a non-root PATH may lack.
+    for path in (shutil.which(name), f"/usr/bin/{name}", f"/usr/sbin/{name}"):
+        if path and Path(path).exists():
+            return path
+    raise RuntimeError(f"{name} is not installed (Debian package, see .ci/run)")
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
@@ -275,3 +276,42 @@ class WebhookRecorder:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- log shipping -----------------------------------------------------------------------
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    # Loud when the real config changes under the test.
+    assert old in text, f"{old!r} not found in the rsyslog config"
+    return text.replace(old, new)
+
+
+def write_rsyslog_configs(directory: Path, *, port: int, app_log: Path, nginx_log: Path):
+    """The real forwarder and central configs for one machine: addresses, ports and paths
+    moved into ``directory``; the app's journal is stood in for by a file read with imfile
+    under the journal's identifier (bookdesk-web). Returns (forward.conf, central.conf)."""
+    logs = MONITORING / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for role, text in (
+        ("central", (logs / "rsyslog-central.conf").read_text()),
+        ("forward", (logs / "rsyslog-forward.conf").read_text()),
+    ):
+        work = directory / f"{role}-work"
+        work.mkdir()
+        text = _replace(text, 'port="10514"', f'port="{port}"')
+        if role == "central":
+            text = _replace(text, "/var/log/bookdesk-central/", f"{directory / 'central'}/")
+        else:
+            text = _replace(text, 'target="logs.bookdesk.internal"', 'target="127.0.0.1"')
+            text = _replace(text, "/var/log/nginx/bookdesk.access.log", str(nginx_log))
+            text += (
+                f'\ninput(type="imfile" File="{app_log}" Tag="bookdesk-web" '
+                'Severity="info" Facility="daemon")\n'
+            )
+        path = directory / f"{role}.conf"
+        path.write_text(f'global(workDirectory="{work}")\n{text}')
+        out.append(path)
+    central, forward = out
+    return forward, central

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from tests.monitoring.rules import MONITORING
+from tests.monitoring.stack import binary
 
 pytestmark = pytest.mark.static
 
@@ -48,7 +49,7 @@ def mtail_one_shot(tmp_path, name: str, lines: list[str]) -> dict[str, float]:
     shutil.copy(MTAIL_DIR / name, progs / name)
     done = subprocess.run(
         [
-            shutil.which("mtail") or "mtail",
+            binary("mtail"),
             "--one_shot",
             "--one_shot_format=prometheus",
             "--emit_prog_label=false",
@@ -122,7 +123,7 @@ def test_central_log_program_counts_app_lines_by_host_and_level(tmp_path):
 
 @pytest.mark.parametrize("name", ["rsyslog-forward.conf", "rsyslog-central.conf"])
 def test_rsyslog_configs_pass_rsyslogs_own_check(tmp_path, name):
-    rsyslogd = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+    rsyslogd = binary("rsyslogd")
     # The work directory normally comes from Debian's /etc/rsyslog.conf.
     main = tmp_path / "rsyslog.conf"
     main.write_text(f'global(workDirectory="{tmp_path}")\ninclude(file="{LOGS_DIR / name}")\n')

@@ -140,3 +140,41 @@ def test_critical_alerts_reach_a_second_channel_without_the_smtp_relay():
     text = ALERTMANAGER_YML.read_text()
     assert "smtp_auth_password_file:" in text
     assert not re.search(r"smtp_auth_password:\s", text)
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["alertname=SiteDown", "severity=critical"], "oncall-page"),
+        (["alertname=OtpEmailSendFailures", "severity=critical"], "oncall-page"),
+        (["alertname=TargetDown", "severity=warning"], "ops-email"),
+        (["alertname=Watchdog", "severity=none"], "deadmans-switch"),
+        # An alert someone forgot to give a severity still reaches a person.
+        (["alertname=Unlabelled"], "ops-email"),
+    ],
+)
+def test_alerts_are_routed_by_severity(labels, receiver):
+    run(
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ALERTMANAGER_YML}",
+        f"--verify.receivers={receiver}",
+        *labels,
+    )
+
+
+def test_every_alerts_severity_routes_to_a_person_or_the_switch():
+    for name, rule in alert_rules().items():
+        labels = [f"alertname={name}", f"severity={rule['labels']['severity']}"]
+        expected = "deadmans-switch" if name in ALWAYS_FIRING else None
+        output = run(
+            "amtool", "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}", *labels
+        )
+        receiver = output.split()[0]
+        if expected:
+            assert receiver == expected, name
+        else:
+            want = "oncall-page" if rule["labels"]["severity"] == "critical" else "ops-email"
+            assert receiver == want, f"{name} goes to {receiver}"
