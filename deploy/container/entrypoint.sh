@@ -19,9 +19,8 @@ case "$role" in
     exec "$bin/bookdesk-worker" "$@"
     ;;
   migrate)
-    bookdesk migrate --noinput "$@"
-    # Without Redis the cache is a database table, which migrate does not create.
-    exec bookdesk createcachetable
+    # migrate also creates the database cache table (ops migration 0001).
+    exec bookdesk migrate --noinput "$@"
     ;;
   -h | --help | help)
     sed -n '2,8p' "$0"

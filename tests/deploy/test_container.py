@@ -126,7 +126,7 @@ def run_entrypoint(stub_bin, *args: str) -> str:
         (("web",), "bookdesk-web"),
         (("web", "--check-config"), "bookdesk-web --check-config"),
         (("worker", "--once"), "bookdesk-worker --once"),
-        (("migrate",), "bookdesk migrate --noinput\nbookdesk createcachetable"),
+        (("migrate",), "bookdesk migrate --noinput"),
         (
             ("createsuperuser", "--email", "a@example.org"),
             "bookdesk createsuperuser --email a@example.org",
