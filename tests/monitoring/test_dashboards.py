@@ -35,6 +35,7 @@ EXPORTER_METRICS = {
     # blackbox_exporter's probe results.
     "probe_success",
     "probe_duration_seconds",
+    "probe_ssl_earliest_cert_expiry",
 }
 APP_PREFIXES = ("bookdesk_", "django_")
 

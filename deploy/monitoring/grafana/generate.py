@@ -52,6 +52,17 @@ ROWS = [
                 [("{{instance}}", 'probe_success{job="blackbox-readyz"}')],
                 "stat",
             ),
+            (
+                "TLS certificate days left",
+                "d",
+                [
+                    (
+                        "{{instance}}",
+                        '(probe_ssl_earliest_cert_expiry{job="blackbox-readyz"} - time()) / 86400',
+                    )
+                ],
+                "stat",
+            ),
         ],
     ),
     (
