@@ -29,15 +29,16 @@ from tests.monitoring.stack import (
 pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 
 
-def app_line(level: str, event: str) -> str:
+def app_line(level: str, message: str) -> str:
+    # Key order and spacing as the app's JSON renderer writes them.
     return json.dumps(
         {
-            "event": event,
+            "path": "/bookings/",
+            "request_id": "5f2c0e4a9b7d41c3",
             "level": level,
             "logger": "bookdesk.request",
             "timestamp": "2026-11-26T14:00:00.000000Z",
-            "request_id": "5f2c0e4a9b7d41c3",
-            "path": "/bookings/",
+            "message": message,
         }
     )
 
@@ -120,7 +121,7 @@ def test_error_lines_reach_the_central_host_and_fire_the_error_spike_alert(shipp
     first = shipped.read_text().splitlines()[0]
     _time, line_host, program, message = first.split(" ", 3)
     assert (line_host, program) == (host, "bookdesk-web")
-    assert json.loads(message)["event"] == "request"
+    assert json.loads(message)["message"] == "request"
     wait_until(
         lambda: (central_dir / host / "nginx-access.log").exists(),
         timeout=30,

@@ -37,7 +37,7 @@ def nginx_line(*, uri: str, status: int, method: str = "GET", seconds: float = 0
 
 def app_line(host: str, program: str, level: str, event: str) -> str:
     # What rsyslog-central.conf's BookdeskCentral template writes for one app log line.
-    message = json.dumps({"event": event, "level": level, "logger": "bookdesk", "path": "/x"})
+    message = json.dumps({"path": "/x", "level": level, "logger": "bookdesk", "message": event})
     return f"2026-11-26T14:00:00.123456+00:00 {host} {program} {message}"
 
 
