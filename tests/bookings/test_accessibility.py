@@ -137,6 +137,12 @@ def test_booking_pages_have_no_serious_accessibility_violations(transactional_db
                         serious.setdefault(name, []).append(summary)
                     else:
                         print(f"{name}: {json.dumps(summary)}")
+            # "Choose all" in the inbox ticks every request.
+            page.goto(server.url + pages["approvals inbox"])
+            page.check("#choose-all-booking")
+            boxes = page.locator('input[name="booking"]')
+            assert boxes.count() == 2
+            assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
             # Dragging over free time in one resource's week opens the prefilled form.
             page.goto(server.url + pages["calendar of one resource"])
             page.wait_for_selector(".fc-event")
