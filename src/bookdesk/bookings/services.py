@@ -269,6 +269,7 @@ def booking_request_series(
     created: list[Booking] = []
     conflicts: list[dict] = []
     with transaction.atomic():
+        _lock_resource(resource.pk)
         series = BookingSeries.objects.create(
             resource=resource,
             requester=requester,
@@ -330,6 +331,17 @@ def booking_request_series(
 # --- decisions ----------------------------------------------------------------------------
 
 
+def _lock_resource(resource_id: int) -> None:
+    """Serialise the transactions that change several slot-holding bookings of a resource.
+
+    Approving (one booking gains its slot, overlapping requests are rejected) and creating
+    a series (several inserts) touch more than one row; two such transactions on the same
+    resource could each wait on the other's row or exclusion check, a deadlock. Taking the
+    resource's row lock first gives them one order. Single requests do not take it.
+    """
+    Resource.objects.select_for_update().filter(pk=resource_id).values_list("pk").first()
+
+
 def _locked(booking: Booking) -> Booking:
     """Re-read the booking under a row lock (PostgreSQL); SQLite's IMMEDIATE lock suffices."""
     return (
@@ -342,6 +354,7 @@ def _locked(booking: Booking) -> Booking:
 def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
     """Approve a pending request; overlapping pending requests are rejected with it."""
     with transaction.atomic():
+        _lock_resource(booking.resource_id)
         booking = _locked(booking)
         _require_decider(actor, booking)
         if booking.status != BookingStatus.PENDING:
