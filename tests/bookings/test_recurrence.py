@@ -153,3 +153,16 @@ def test_series_conflict_through_the_api_is_409_listing_occurrences(client, room
         at(3, 9).isoformat(),
         at(4, 9).isoformat(),
     ]
+
+
+def test_a_series_whose_every_occurrence_breaks_a_rule_is_a_422(room, alice):
+    room.max_advance = timedelta(days=3)
+    room.save()
+    with pytest.raises(BookingRuleViolation) as caught:
+        series(room, alice, at(7, 9), skip=True)
+    assert caught.value.rule == "recurrence"
+    with pytest.raises(BookingRuleViolation) as caught:
+        series(room, alice, at(2, 9), skip=False)
+    assert caught.value.rule == "max_advance"
+    assert "occurrence on" in caught.value.message
+    assert not Booking.objects.exists()

@@ -316,10 +316,14 @@ def booking_request_series(
                 f"{len(conflicts)} occurrence(s) clash with existing bookings; nothing was booked.",
             )
         if not created:
-            raise BookingConflict(
-                [c for s in skipped for c in s.get("conflicts", [])],
-                "Every occurrence was skipped; nothing was booked.",
-            )
+            clashes = [c for s in skipped for c in s.get("conflicts", [])]
+            if not clashes:
+                raise BookingRuleViolation(
+                    "recurrence",
+                    "Every occurrence breaks a rule; nothing was booked.",
+                    skipped=skipped,
+                )
+            raise BookingConflict(clashes, "Every occurrence was skipped; nothing was booked.")
         for index, booking in enumerate(created):
             # One mail per series, not per occurrence: the first one stands for the rest.
             _after_create(
