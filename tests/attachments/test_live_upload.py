@@ -106,3 +106,39 @@ def test_a_normal_upload_works_through_gunicorn(server, booking, token, uploads_
     )
     assert response.status_code == 201, response.text
     assert len(files_under(uploads_root)) == 1
+
+
+def test_a_client_that_stops_sending_is_told_the_upload_was_interrupted(
+    server, booking, token, uploads_root
+):
+    """Same as above, but the client only half-closes, so it can read the answer."""
+    boundary = "bookdeskboundary"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="notes.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+    ).encode()
+    host, port = server.url.removeprefix("http://").split(":")
+    request_head = (
+        f"POST /api/v1/bookings/{booking.pk}/attachments HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        f"Authorization: Bearer {token}\r\n"
+        "Connection: close\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(head) + 40_000}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(request_head + head + b"partial text\n" * 100)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 400 Bad Request"
+    body = json.loads(rest.split(b"\r\n\r\n", 1)[1])
+    assert body == {
+        "error": "upload_interrupted",
+        "detail": "The upload ended before the whole file arrived.",
+    }
+    assert not Attachment.objects.exists()
+    assert files_under(uploads_root) == []
