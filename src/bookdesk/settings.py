@@ -67,6 +67,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and _database_url is None:
     DATABASES["default"]["NAME"] = str(VAR_DIR / "bookdesk.sqlite3")
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # libpq waits for an unreachable host as long as TCP does (minutes), holding a request
+    # thread (and /readyz) each time; a few seconds is plenty on a working network.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 _test_name = env_str("TEST_DATABASE_NAME")
 if _test_name:
     DATABASES["default"]["TEST"] = {"NAME": _test_name}

@@ -14,6 +14,15 @@ def test_the_app_database_is_instrumented(db):
     assert connection.settings_dict["ENGINE"].startswith("django_prometheus.db.backends.")
 
 
+def test_postgresql_gives_up_connecting_after_a_few_seconds(db):
+    options = connection.settings_dict["OPTIONS"]
+    if connection.vendor == "postgresql":
+        assert options["connect_timeout"] == 5
+        assert connection.get_connection_params()["connect_timeout"] == 5
+    else:
+        assert "connect_timeout" not in options  # SQLite's own "timeout" is the lock wait
+
+
 @pytest.fixture
 def sqlite_pair(tmp_path, django_db_blocker):
     """Two connections to one SQLite file, configured exactly as DATABASE_URL configures it."""

@@ -281,6 +281,16 @@ def test_a_database_that_cannot_be_reached_fails(transactional_db, tmp_path, con
         assert response.status_code == 503
         body = response.json()
         assert check(body, "database:responseTime")["status"] == "fail"
+        # What needs the database is not asked again (each would wait for the timeout).
+        for name in ("database:migrations", "cache:responseTime"):  # the cache is a table here
+            assert check(body, name) | {"time": None} == {
+                "componentType": "component",
+                "status": "fail",
+                "output": "not checked: no database",
+                "time": None,
+            }
+        assert check(body, "outbox:oldestAge")["status"] == "warn"
+        assert check(body, "uploads:writable")["status"] == "pass"
         metrics = requests.get(f"{server.url}/metrics", timeout=30).text
     finally:
         stop_app_server(server)
