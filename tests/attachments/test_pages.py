@@ -91,3 +91,15 @@ def test_others_get_404_on_download(as_user, alice, dave, booking):
     )
     attachment = Attachment.objects.get()
     assert as_user(dave).get(f"/attachments/{attachment.pk}/download").status_code == 404
+
+
+def test_the_booking_page_carries_the_panel(as_user, alice, bob, booking):
+    from django.urls import reverse
+
+    url = reverse("bookings:detail", args=[booking.pk])
+    requester_page = as_user(alice).get(url).content.decode()
+    assert 'id="attachments-heading"' in requester_page
+    assert reverse("attachments:upload", args=[booking.pk]) in requester_page
+    approver_page = as_user(bob).get(url).content.decode()
+    assert 'id="attachments-heading"' in approver_page
+    assert reverse("attachments:upload", args=[booking.pk]) not in approver_page

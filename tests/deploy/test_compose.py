@@ -156,7 +156,12 @@ def test_nginx_config_is_accepted_by_nginx(tmp_path):
     # upstream host "app" only resolves inside Compose; the syntax is what is checked.
     assert shutil.which("nginx"), "nginx is not installed (apt-get install nginx-light)"
     server = (COMPOSE_DIR / "nginx" / "bookdesk.conf").read_text(encoding="utf-8")
-    (tmp_path / "bookdesk.conf").write_text(server.replace("app:8000", "127.0.0.1:8000"))
+    uploads_snippet = COMPOSE_DIR.parent / "nginx" / "bookdesk-uploads.conf"
+    assert "/etc/nginx/snippets/bookdesk-uploads.conf" in server, "uploads snippet not included"
+    server = server.replace("app:8000", "127.0.0.1:8000").replace(
+        "/etc/nginx/snippets/bookdesk-uploads.conf", str(uploads_snippet)
+    )
+    (tmp_path / "bookdesk.conf").write_text(server)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
         f"http {{\n  access_log off;\n  include {tmp_path}/bookdesk.conf;\n}}\n"
