@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -15,17 +14,6 @@ def code_in(message) -> str:
     """The six-digit code in a sign-in email (Django message or email.message)."""
     subject = message.subject if hasattr(message, "subject") else message["Subject"]
     return re.search(r"\b(\d{6})\b", subject).group(1)
-
-
-class FastPBKDF2(PBKDF2PasswordHasher):
-    """Django's PBKDF2 with few rounds: the same code path, without 200 ms per test login."""
-
-    iterations = 1000
-
-
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["tests.accounts.conftest.FastPBKDF2"]
 
 
 class ApiClient:

@@ -14,12 +14,6 @@ from tests.accounts.helpers import signed_in_client
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Personas are made in every test; the real hasher is deliberately slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def uploads_root(settings, tmp_path):
     settings.UPLOADS_ROOT = tmp_path / "uploads"
     return settings.UPLOADS_ROOT

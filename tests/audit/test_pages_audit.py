@@ -12,12 +12,6 @@ from bookdesk.audit.views import PAGE_SIZE
 from tests.accounts.helpers import signed_in_client
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def event_at(when: datetime, **fields) -> AuditEvent:
     event = audit_record(**fields)
     # "at" defaults to now; tests of the date filter need other days. Update, not save():

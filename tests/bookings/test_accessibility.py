@@ -35,12 +35,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def seed(admin, requester):
     """Enough data that every page shows its full self: lists, calendar events, history."""
     group = Group.objects.create(name="Hall approvers")

@@ -12,12 +12,6 @@ from tests.accounts.helpers import signed_in_client
 from tests.bookings.conftest import at
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def local(value) -> str:
     return f"{value:%Y-%m-%dT%H:%M}"
 

@@ -11,12 +11,6 @@ from tests.accounts.helpers import signed_in_client
 from tests.bookings.conftest import at
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def alice_booking(alice, hall):
     # 14:00-16:00 in Berlin, two days ahead; pending, since the hall needs approval.

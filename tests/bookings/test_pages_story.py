@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.test import Client
 
 from bookdesk.bookings.models import Booking, BookingStatus
 from tests.bookings.conftest import at
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def sign_in(client: Client, user, inbox) -> None:

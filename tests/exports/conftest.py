@@ -12,11 +12,6 @@ from django.test import Client
 from tests.accounts.helpers import signed_in_client
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def room(db, bob):
     from bookdesk.resources.models import Resource

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 
 from bookdesk.bookings.models import Booking
 from bookdesk.exports import writers
 from bookdesk.exports.pgcopy import copy_csv_chunks
 from bookdesk.exports.selectors import export_rows
 from tests.exports.conftest import make_booking
+
+# COPY is PostgreSQL's: the SQLite pass of `make test` deselects these (marker "postgres").
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -32,7 +34,6 @@ def awkward(room, hall, alice, bob, bookings):
     make_booking(room, alice, datetime(2026, 10, 25, 0, 30, tzinfo=UTC), title="Grüße 東京 ✓")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_copy_output_is_the_python_writers_output(awkward):
     qs = Booking.objects.order_by("start", "id")
     python_csv = b"".join(writers.csv_chunks(export_rows(qs)))
@@ -41,14 +42,12 @@ def test_copy_output_is_the_python_writers_output(awkward):
     assert python_csv.count(b"\n") > 8  # header + 8 rows, some with line breaks inside
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_copy_reports_progress(awkward):
     seen = []
     list(copy_csv_chunks(Booking.objects.order_by("start", "id"), progress=seen.append))
     assert seen[-1] == 8
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 @pytest.mark.parametrize("value", ["\rx", "a\rb", "a\nb", 'say "hi"', "a,b", " padded "])
 def test_copy_quotes_like_the_python_writer(room, alice, value):
     make_booking(room, alice, datetime(2026, 12, 1, 9, tzinfo=UTC), title=value, purpose=value)

@@ -10,12 +10,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The personas' passwords play no part in these tests; a slow hash only costs time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def note_template(settings):
     """Adds tests/notifications/templates, which holds emails/test-note-*."""

@@ -200,7 +200,6 @@ def secrets_absent(events: list[dict], secrets: dict[str, str]) -> None:
 
 
 def test_sign_in_and_token_flows_log_no_secret(alice, json_logs, mailoutbox, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     alice.set_password(PASSWORD)
     alice.save()
     client = Client()

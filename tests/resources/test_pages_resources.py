@@ -13,12 +13,6 @@ from bookdesk.resources.models import Blackout, OpeningHours, Resource
 from tests.accounts.helpers import signed_in_client
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The production hasher takes a good part of a second per user; not what these test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def form_data(**overrides) -> dict:
     data = {
         "name": "Studio",
