@@ -290,7 +290,9 @@ DEMO_PASSWORD = "bookdesk-demo"  # noqa: S105
 # Asking browsers to preload HSTS binds every subdomain of the organisation's domain for
 # months and cannot be withdrawn quickly, so it is the domain owner's explicit choice
 # (SECURE_HSTS_PRELOAD=true), not a default; the check that nags about it is silenced.
-SILENCED_SYSTEM_CHECKS: list[str] = [] if globals().get("SECURE_HSTS_PRELOAD") else ["security.W021"]
+SILENCED_SYSTEM_CHECKS: list[str] = (
+    [] if globals().get("SECURE_HSTS_PRELOAD") else ["security.W021"]
+)
 
 
 def check_deploy_config() -> None:
