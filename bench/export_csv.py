@@ -24,7 +24,11 @@ from bench.export_common import (
     psql_args,
     status_kb,
 )
-from bench.results_file import write_section
+from bench.results_file import RESULTS_DIR, write_section
+
+EXPORTS_TITLE = (
+    "# Export benchmarks\n\nWritten by `bench/export_csv.py` and `bench/export_xlsx.py`.\n"
+)
 
 SAME_ROWS_SQL = (
     "SELECT b.id, r.name, r.location, u.email, b.title, b.purpose, b.attendees, b.status, "
@@ -76,7 +80,7 @@ def main() -> None:
     ]
     print("\n".join(result))
     assert exported == rows, f"exported {exported} of {rows} rows"
-    write_section("CSV", machine(), result)
+    write_section(RESULTS_DIR / "exports.md", EXPORTS_TITLE, "CSV", machine(), result)
 
 
 if __name__ == "__main__":

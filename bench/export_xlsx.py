@@ -24,7 +24,11 @@ from bench.export_common import (
     psql,
     status_kb,
 )
-from bench.results_file import write_section
+from bench.results_file import RESULTS_DIR, write_section
+
+EXPORTS_TITLE = (
+    "# Export benchmarks\n\nWritten by `bench/export_csv.py` and `bench/export_xlsx.py`.\n"
+)
 
 TABLE_ROWS = 1_000_000
 WANTED = 100_000
@@ -72,7 +76,7 @@ def main() -> None:
     ]
     print("\n".join(result))
     assert rows == WANTED, rows
-    write_section("XLSX", machine(), result)
+    write_section(RESULTS_DIR / "exports.md", EXPORTS_TITLE, "XLSX", machine(), result)
 
 
 if __name__ == "__main__":

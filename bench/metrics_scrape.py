@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -29,6 +28,10 @@ from pathlib import Path
 import requests
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench import results_file  # noqa: E402
+
 RESULTS = PROJECT / "bench" / "results" / "metrics.md"
 TITLE = "# /metrics scrape benchmark\n\nWritten by `bench/metrics_scrape.py`.\n"
 # A spread of views, methods and statuses, as real traffic would leave behind.
@@ -50,14 +53,7 @@ def free_port() -> int:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = results_file.cpu_model()
     load = os.getloadavg()[0]
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -154,16 +150,7 @@ def merge_time(files: list[str]) -> float:
 
 
 def write_section(name: str, lines: list[str]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    text = RESULTS.read_text() if RESULTS.exists() else TITLE
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = f"## {name}\n\nRun {stamp} on {machine()}.\n\n" + "\n".join(lines) + "\n"
-    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: body + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text.rstrip("\n") + "\n")
+    results_file.write_section(RESULTS, TITLE, name, machine(), lines)
 
 
 def main() -> None:

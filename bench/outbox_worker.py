@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -26,6 +25,10 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench import results_file  # noqa: E402
+
 RESULTS = PROJECT / "bench" / "results" / "outbox.md"
 TITLE = "# Email outbox benchmark\n\nWritten by `bench/outbox_worker.py`.\n"
 
@@ -37,14 +40,7 @@ def free_port() -> int:
 
 
 def machine() -> str:
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = results_file.cpu_model()
     return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
@@ -60,16 +56,7 @@ def ensure_postgres_database(url: str) -> None:
 
 
 def write_section(name: str, lines: list[str]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    text = RESULTS.read_text() if RESULTS.exists() else TITLE
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = f"## {name}\n\nRun {stamp} on {machine()}.\n\n" + "\n".join(lines) + "\n"
-    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: body + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text.rstrip("\n") + "\n")
+    results_file.write_section(RESULTS, TITLE, name, machine(), lines)
 
 
 class Sink:

@@ -1,11 +1,11 @@
 from django.contrib import admin
 
+from bookdesk.accounts.admin_roles import AdminRoleMixin, ReadOnlyForAdminsMixin
 from bookdesk.bookings.models import Booking, BookingSeries
-from bookdesk.resources.admin import AdminRoleMixin
 
 
 @admin.register(Booking)
-class BookingAdmin(AdminRoleMixin, admin.ModelAdmin):
+class BookingAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
     # Changes belong to the services (audit, mail, conflict rule): the admin only shows.
     list_display = ["title", "resource", "requester", "start", "end", "status"]
     list_filter = ["status", "resource"]
@@ -27,15 +27,6 @@ class BookingAdmin(AdminRoleMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BookingSeries)

@@ -2,35 +2,15 @@
 
 from django.contrib import admin, messages
 
+from bookdesk.accounts.admin_roles import ReadOnlyForAdminsMixin
 from bookdesk.audit.services import audit_record
 from bookdesk.notifications.models import DevMessage, OutboxMessage
 from bookdesk.notifications.outbox import SECRET_KINDS
 from bookdesk.notifications.services import outbox_retry_now
 
 
-class _ReadOnlyForAdmins(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return bool(getattr(request.user, "is_admin", False)) or super().has_module_permission(
-            request
-        )
-
-    def has_view_permission(self, request, obj=None):
-        return bool(getattr(request.user, "is_admin", False)) or super().has_view_permission(
-            request, obj
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(_ReadOnlyForAdmins):
+class OutboxMessageAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -91,7 +71,7 @@ class OutboxMessageAdmin(_ReadOnlyForAdmins):
 
 
 @admin.register(DevMessage)
-class DevMessageAdmin(_ReadOnlyForAdmins):
+class DevMessageAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
     list_display = ["at", "to", "subject"]
     search_fields = ["to", "subject"]
     readonly_fields = ["at", "from_email", "to", "subject", "body", "attachments"]

@@ -1,31 +1,8 @@
 from django.contrib import admin
 
+from bookdesk.accounts.admin_roles import AdminRoleMixin
 from bookdesk.audit.services import audit_record
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
-
-
-class AdminRoleMixin:
-    """Users with the admin role manage these models whether or not they hold Django model
-    permissions (roles, not permission rows, say who is an admin here); the OTP admin site
-    has already asked for a verified second factor."""
-
-    def _is_admin(self, request) -> bool:
-        return bool(getattr(request.user, "is_admin", False))
-
-    def has_module_permission(self, request):
-        return self._is_admin(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_admin(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return self._is_admin(request) or super().has_add_permission(request, *args)
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_admin(request) or super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._is_admin(request) or super().has_delete_permission(request, obj)
 
 
 class AuditedAdmin(AdminRoleMixin, admin.ModelAdmin):
