@@ -22,11 +22,19 @@ help:
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
 
 $(BIN)/activate:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not make a virtual environment with $(PYTHON) (on Debian: apt-get install python3-venv)"; \
+	  exit 1; }
 
-$(VENV)/.installed: requirements/dev.lock requirements/build.lock pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/build.lock -r requirements/dev.lock
+# What the app needs to run (make run): the locked runtime dependencies only.
+$(VENV)/.app-installed: requirements/app.lock requirements/build.lock pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/build.lock -r requirements/app.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Plus what tests and linters need.
+$(VENV)/.installed: requirements/dev.lock $(VENV)/.app-installed
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/dev.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -43,7 +51,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 checkov-venv: .venv-checkov/.installed
 
-run: install
+run: $(VENV)/.app-installed
 	@mkdir -p var
 	$(BIN)/bookdesk migrate --noinput
 	$(BIN)/bookdesk demo_data
