@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             # Links in mail must point at the port actually served, in both processes.
             os.environ["SITE_URL"] = url
             settings.SITE_URL = url
+        # WhiteNoise looks for STATIC_ROOT at start-up; on a laptop nothing is collected there.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         worker = None
         if "worker" in get_commands():
             # --exit-with-parent: the worker must not outlive a devserver that was killed.
