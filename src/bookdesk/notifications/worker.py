@@ -83,6 +83,14 @@ def update_gauges() -> tuple[int, float]:
     return pending, age
 
 
+def expected_parent_pid() -> int:
+    """The process the worker should outlive no longer than. A parent that names itself in
+    BOOKDESK_PARENT_PID is exact even if it dies before this process has finished starting
+    (asking getppid() then would already answer with init's pid)."""
+    value = os.environ.get("BOOKDESK_PARENT_PID", "")
+    return int(value) if value.isdigit() else os.getppid()
+
+
 class Worker:
     def __init__(
         self,
@@ -99,7 +107,7 @@ class Worker:
         self.error_backoff_seconds = 5.0
         # `make run` starts the worker beside the web server: if that parent is killed
         # without passing the signal on, the worker must not live on unseen.
-        self.parent_pid = os.getppid() if exit_with_parent else None
+        self.parent_pid = expected_parent_pid() if exit_with_parent else None
 
     def stop(self, *_args) -> None:
         self.stopping.set()
@@ -138,6 +146,10 @@ class Worker:
         log.info("worker started", worker=self.name, poll_seconds=self.poll_seconds)
         next_periodic = next_gauges = 0.0
         while not self.stopping.is_set():
+            # First, so that a worker whose loop keeps failing still notices its parent left.
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                log.warning("the process that started the worker is gone; stopping")
+                break
             idle = True
             try:
                 refresh_db_connections()
@@ -158,9 +170,6 @@ class Worker:
                     refresh_db_connections()
                 self.stopping.wait(max(self.error_backoff_seconds, self.poll_seconds))
                 continue
-            if self.parent_pid is not None and os.getppid() != self.parent_pid:
-                log.warning("the process that started the worker is gone; stopping")
-                self.stop()
             if idle:
                 self.stopping.wait(self.poll_seconds)
         log.info("worker stopped", worker=self.name)

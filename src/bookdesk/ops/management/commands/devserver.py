@@ -45,7 +45,8 @@ class Command(BaseCommand):
         if "worker" in get_commands():
             # --exit-with-parent: the worker must not outlive a devserver that was killed.
             worker = subprocess.Popen(
-                [sys.executable, "-m", "bookdesk", "worker", "--exit-with-parent"]
+                [sys.executable, "-m", "bookdesk", "worker", "--exit-with-parent"],
+                env={**os.environ, "BOOKDESK_PARENT_PID": str(os.getpid())},
             )
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
