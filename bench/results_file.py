@@ -32,4 +32,3 @@ def write_section(results: Path, title: str, name: str, machine: str, lines: lis
     else:
         text = text.rstrip("\n") + "\n\n" + body
     results.write_text(text.rstrip("\n") + "\n")
-
