@@ -104,6 +104,28 @@ def test_uploads_disk_figures_are_those_of_the_uploads_file_system(client, db, u
     assert abs((used + free) - (usage.used + usage.free)) < 0.01 * usage.total
 
 
+def test_a_laptop_without_an_uploads_directory_still_reports_its_disk(
+    client, db, settings, tmp_path
+):
+    # Before the first upload the directory does not exist; the disk alerts must still see
+    # figures (in development the directory is made, as the readiness check does).
+    settings.UPLOADS_ROOT = tmp_path / "not-yet"
+    samples = scrape(client)
+    assert samples["bookdesk_uploads_free_bytes{}"] > 0
+    assert settings.UPLOADS_ROOT.is_dir()
+
+
+def test_a_deployed_host_with_its_uploads_volume_missing_reports_no_figures(
+    client, db, settings, tmp_path
+):
+    # Making the directory there would hide a missing mount: no sample, and /readyz fails.
+    settings.IS_DEPLOYED = True
+    settings.UPLOADS_ROOT = tmp_path / "unmounted"
+    samples = scrape(client)
+    assert "bookdesk_uploads_free_bytes{}" not in samples
+    assert not settings.UPLOADS_ROOT.exists()
+
+
 def test_outbox_backlog_is_counted_when_scraped(client, db, uploads):
     from bookdesk.notifications.models import OutboxMessage, OutboxStatus
 

@@ -31,6 +31,16 @@ def uploads_root() -> Path:
     return Path(settings.UPLOADS_ROOT)
 
 
+def uploads_root_checked() -> Path:
+    """UPLOADS_ROOT for health checks and metrics. A fresh laptop has no uploads directory
+    yet, so it is made there; a deployed host must have its volume mounted, and making the
+    directory would hide a missing mount, so there its absence is left to be reported."""
+    root = uploads_root()
+    if not root.is_dir() and not settings.IS_DEPLOYED:
+        root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 def new_stored_name() -> str:
     return uuid.uuid4().hex
 

@@ -16,6 +16,8 @@ import structlog
 from django.conf import settings
 from prometheus_client.core import GaugeMetricFamily
 
+from bookdesk.attachments.storage import uploads_root_checked
+
 log = structlog.get_logger(__name__)
 
 # Names produced here; any per-process copy of them is dropped from the export.
@@ -44,7 +46,7 @@ class ScrapeTimeCollector:
 
     def _uploads(self):
         try:
-            usage = shutil.disk_usage(settings.UPLOADS_ROOT)
+            usage = shutil.disk_usage(uploads_root_checked())
         except OSError as exc:
             # No sample rather than a made-up zero: "absent" is what the alert rules test.
             log.warning("uploads disk usage unavailable", error=str(exc))

@@ -12,7 +12,6 @@ status alone, because the details name hosts, versions and error messages.
 
 from __future__ import annotations
 
-import os
 import shutil
 import smtplib
 import tempfile
@@ -26,6 +25,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 
+from bookdesk.attachments.storage import uploads_root_checked
 from bookdesk.ops.access import operator_caller
 from bookdesk.ops.dbmetrics import count_db_error
 
@@ -114,18 +114,9 @@ def check_cache() -> dict:
     return _result("component", PASS, observedValue=round(elapsed, 1), observedUnit="ms")
 
 
-def _uploads_root():
-    root = settings.UPLOADS_ROOT
-    if not os.path.isdir(root) and not settings.IS_DEPLOYED:
-        # A fresh laptop has no uploads yet; a deployed host must have its volume mounted,
-        # and making the directory there would hide a missing mount.
-        os.makedirs(root, exist_ok=True)
-    return root
-
-
 def check_uploads_writable() -> dict:
     try:
-        root = _uploads_root()
+        root = uploads_root_checked()
         with tempfile.NamedTemporaryFile(dir=root, prefix=".readyz-", delete=True) as handle:
             handle.write(b"ok")
             handle.flush()
@@ -136,7 +127,7 @@ def check_uploads_writable() -> dict:
 
 def check_uploads_free_space() -> dict:
     try:
-        usage = shutil.disk_usage(settings.UPLOADS_ROOT)
+        usage = shutil.disk_usage(uploads_root_checked())
     except OSError as exc:
         return _result("system", FAIL, output=_error(exc))
     free_mib = usage.free / MIB
