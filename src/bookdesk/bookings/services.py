@@ -58,6 +58,33 @@ def _notify(name: str, booking: Booking, **kwargs) -> None:
     getattr(booking_mail, name)(booking, **kwargs)
 
 
+def _close(
+    booking: Booking,
+    *,
+    status: str,
+    action: str,
+    mail: str,
+    actor=None,
+    request=None,
+    decision_reason: str | None = None,
+    decided_at: datetime | None = None,
+    mail_kwargs: dict | None = None,
+    **audit,
+) -> None:
+    """End a booking's hold on its slot (rejected, cancelled, expired): the new state is
+    saved, audited and mailed in the caller's transaction. A decision also records who
+    decided, when and why."""
+    booking.status = status
+    booking.holds_slot = False
+    if decision_reason is not None:
+        booking.decided_by = actor
+        booking.decided_at = decided_at or timezone.now()
+        booking.decision_reason = decision_reason
+    booking.save()
+    audit_record(action=action, actor=actor, request=request, target=booking, **audit)
+    _notify(mail, booking, **(mail_kwargs or {}))
+
+
 def _count_after_commit(action: str, n: int = 1) -> None:
     if n:
         transaction.on_commit(lambda: BOOKINGS.labels(action=action).inc(n))
@@ -391,22 +418,19 @@ def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
             .exclude(pk=booking.pk)
         )
         for loser in losers:
-            loser.status = BookingStatus.REJECTED
-            loser.holds_slot = False
-            loser.decided_by = actor
-            loser.decided_at = booking.decided_at
-            loser.decision_reason = AUTO_REJECT_REASON
-            loser.save()
-            audit_record(
+            _close(
+                loser,
+                status=BookingStatus.REJECTED,
                 action="booking.rejected",
+                mail="notify_auto_rejected",
                 actor=actor,
                 request=request,
-                target=loser,
+                decision_reason=AUTO_REJECT_REASON,
+                decided_at=booking.decided_at,
                 reason=AUTO_REJECT_REASON,
                 automatic=True,
                 approved_booking=booking.pk,
             )
-            _notify("notify_auto_rejected", loser)
         _count_after_commit("approved")
         _count_after_commit("rejected", len(losers))
     booking.auto_rejected = losers
@@ -425,16 +449,16 @@ def booking_reject(*, booking: Booking, actor, reason: str, request=None) -> Boo
                 f"Only pending requests can be rejected; this one is {booking.status}.",
                 status_now=booking.status,
             )
-        booking.status = BookingStatus.REJECTED
-        booking.holds_slot = False
-        booking.decided_by = actor
-        booking.decided_at = timezone.now()
-        booking.decision_reason = reason
-        booking.save()
-        audit_record(
-            action="booking.rejected", actor=actor, request=request, target=booking, reason=reason
+        _close(
+            booking,
+            status=BookingStatus.REJECTED,
+            action="booking.rejected",
+            mail="notify_decided",
+            actor=actor,
+            request=request,
+            decision_reason=reason,
+            reason=reason,
         )
-        _notify("notify_decided", booking)
         _count_after_commit("rejected")
     return booking
 
@@ -502,18 +526,17 @@ def booking_cancel(*, booking: Booking, actor, scope: str = "one", request=None)
             )
         for target in targets:
             previous = target.status
-            target.status = BookingStatus.CANCELLED
-            target.holds_slot = False
-            target.save()
-            audit_record(
+            _close(
+                target,
+                status=BookingStatus.CANCELLED,
                 action="booking.cancelled",
+                mail="notify_cancelled",
                 actor=actor,
                 request=request,
-                target=target,
+                mail_kwargs={"was_approved": previous == BookingStatus.APPROVED},
                 previous=previous,
                 scope=scope,
             )
-            _notify("notify_cancelled", target, was_approved=previous == BookingStatus.APPROVED)
         _count_after_commit("cancelled", len(targets))
     booking.cancelled = targets
     return booking
@@ -531,11 +554,12 @@ def bookings_expire_stale(*, now: datetime | None = None, batch: int = 500) -> i
                 .order_by("start")[:batch]
             )
             for booking in stale:
-                booking.status = BookingStatus.EXPIRED
-                booking.holds_slot = False
-                booking.save(update_fields=["status", "holds_slot", "updated_at"])
-                audit_record(action="booking.expired", target=booking)
-                _notify("notify_auto_rejected", booking)
+                _close(
+                    booking,
+                    status=BookingStatus.EXPIRED,
+                    action="booking.expired",
+                    mail="notify_auto_rejected",
+                )
         total += len(stale)
         if len(stale) < batch:
             break
