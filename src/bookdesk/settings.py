@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "bookdesk.ops.middleware.HealthMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "bookdesk.ops.middleware.RequestIdMiddleware",
+    "bookdesk.api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

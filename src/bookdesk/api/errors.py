@@ -33,7 +33,7 @@ def error_response(status: int, error: str, detail=None, headers: dict | None = 
     return response
 
 
-_STATUS_CODES = {
+STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -76,7 +76,7 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc: HttpError):
-        code = _STATUS_CODES.get(exc.status_code, "error")
+        code = STATUS_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc))
 
     @api.exception_handler(Exception)
