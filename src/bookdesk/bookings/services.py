@@ -113,14 +113,16 @@ def _conflicts_for(booking: Booking) -> list[dict]:
 
 
 def _save_checked(booking: Booking) -> None:
-    """Save ``booking``; if it holds its slot, refuse an overlap with BookingConflict.
+    """Save ``booking``, refusing an overlap with a slot-holding booking (BookingConflict).
 
+    The check applies whether or not ``booking`` holds its slot: a pending request that
+    does not hold one still may not ask for a taken slot. For bookings that hold, the
+    exclusion constraint (PostgreSQL) catches a race the check cannot see.
     Must run inside an outer transaction.atomic() (the IMMEDIATE one on SQLite).
     """
-    if booking.holds_slot:
-        clashes = _conflicts_for(booking)
-        if clashes:
-            raise BookingConflict(clashes)
+    clashes = _conflicts_for(booking)
+    if clashes:
+        raise BookingConflict(clashes)
     try:
         with transaction.atomic():  # a savepoint: the outer transaction stays usable
             booking.save()
@@ -215,12 +217,6 @@ def booking_request(
         attendees=attendees,
     )
     with transaction.atomic():
-        if not booking.holds_slot:
-            # A pending request that does not hold its slot may still not ask for a taken
-            # one (_save_checked makes this check for bookings that hold).
-            clashes = _conflicts_for(booking)
-            if clashes:
-                raise BookingConflict(clashes)
         _save_checked(booking)
         _after_create(booking, requester=requester, request=request)
     log.info("booking_requested", booking=booking.pk, status=booking.status)
@@ -317,10 +313,6 @@ def booking_request_series(
                 series=series,
             )
             try:
-                if not booking.holds_slot:
-                    clashes = _conflicts_for(booking)
-                    if clashes:
-                        raise BookingConflict(clashes)
                 _save_checked(booking)
             except BookingConflict as exc:
                 if skip_conflicts:
