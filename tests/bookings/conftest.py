@@ -11,9 +11,14 @@ from django.utils import timezone
 
 
 def at(days: int, hour: int, minute: int = 0, zone=None) -> datetime:
-    """An aware datetime ``days`` from today at the given wall-clock time (UTC by default)."""
+    """An aware datetime ``days`` from today at the given wall-clock time (UTC by default).
+
+    "Today" is the UTC date for every zone, so that ``at(2, 14)`` and
+    ``at(2, 14, zone=berlin)`` name the same calendar day even in the hour when Berlin's
+    date is already tomorrow's.
+    """
     zone = zone or ZoneInfo("UTC")
-    day = timezone.now().astimezone(zone).date() + timedelta(days=days)
+    day = timezone.now().astimezone(ZoneInfo("UTC")).date() + timedelta(days=days)
     return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
