@@ -97,7 +97,7 @@ def main() -> None:
 
     from bookdesk.accounts.models import User
     from bookdesk.bookings.models import Booking
-    from bookdesk.notifications import booking_mail
+    from bookdesk.bookings import mail as booking_mail
     from bookdesk.notifications.models import OutboxMessage
     from bookdesk.resources.models import Resource
 

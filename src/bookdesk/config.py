@@ -125,6 +125,16 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
     )
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+DEV_MAILBOX_BACKEND = "bookdesk.notifications.devmailbox.DevMailboxBackend"
+
+
+def is_site_url(url: str) -> bool:
+    """An absolute http(s) address with a host (what links in mail must start with)."""
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
 @dataclass(frozen=True)
 class EmailConfig:
     backend: str
@@ -141,11 +151,11 @@ def parse_email_url(url: str | None) -> EmailConfig:
     ``smtp://host:25?tls=false`` (plain, for a local relay or test server),
     ``mailbox:`` (the development mailbox), ``console:``."""
     if not url:
-        return EmailConfig(backend="bookdesk.notifications.devmailbox.DevMailboxBackend")
+        return EmailConfig(backend=DEV_MAILBOX_BACKEND)
     parts = urlsplit(url)
     scheme = parts.scheme
     if scheme == "mailbox":
-        return EmailConfig(backend="bookdesk.notifications.devmailbox.DevMailboxBackend")
+        return EmailConfig(backend=DEV_MAILBOX_BACKEND)
     if scheme == "console":
         return EmailConfig(backend="django.core.mail.backends.console.EmailBackend")
     if scheme in {"smtp", "smtps", "submission"}:
@@ -159,7 +169,7 @@ def parse_email_url(url: str | None) -> EmailConfig:
         if not parts.hostname:
             raise ConfigError("EMAIL_URL has no host")
         return EmailConfig(
-            backend="django.core.mail.backends.smtp.EmailBackend",
+            backend=SMTP_BACKEND,
             host=parts.hostname,
             port=parts.port or (465 if use_ssl else 587 if use_tls else 25),
             user=unquote(parts.username or ""),

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from bookdesk import __version__
 from bookdesk.config import (
+    SMTP_BACKEND,
     ConfigError,
     env_bool,
     env_float,
     env_int,
     env_list,
     env_str,
+    is_site_url,
     parse_database_url,
     parse_email_url,
     parse_networks,
@@ -104,7 +106,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bookdesk.ops.middleware.HealthMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "bookdesk.ops.middleware.RequestIdMiddleware",
+    "bookdesk.core.requestid.RequestIdMiddleware",
     "bookdesk.api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -116,6 +118,7 @@ MIDDLEWARE = [
     "bookdesk.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bookdesk.core.pages.DomainErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -193,7 +196,9 @@ EMAIL_USE_SSL = _email.use_ssl
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Bookdesk <bookdesk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Mail links and calendar UIDs are built from it: staging and production must name it.
+_site_url = env_str("SITE_URL", None)
+SITE_URL = (_site_url or "http://127.0.0.1:8000").rstrip("/")
 # The outbox worker (bookdesk worker): retries with exponential backoff, then gives up.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 12)
 OUTBOX_RETRY_BASE_SECONDS = env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0)
@@ -283,7 +288,7 @@ SENTRY_DSN = env_str("SENTRY_DSN")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if IS_DEPLOYED else "console")
-LOGGING_CONFIG = None  # bookdesk.ops.logging configures logging once, below.
+LOGGING_CONFIG = None  # bookdesk.core.logging configures logging once, below.
 
 # The published password of the demo accounts, which exist only in development.
 DEMO_PASSWORD = "bookdesk-demo"  # noqa: S105
@@ -312,13 +317,19 @@ def check_deploy_config() -> None:
         raise ConfigError("ALLOWED_HOSTS must name the site's hosts, not '*'")
     if _database_url is None:
         raise ConfigError(f"DATABASE_URL is required in {ENVIRONMENT}")
-    if not EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    if EMAIL_BACKEND != SMTP_BACKEND:
         raise ConfigError(f"EMAIL_URL must point at an SMTP relay in {ENVIRONMENT}")
+    if not _site_url:
+        raise ConfigError(
+            f"SITE_URL is required in {ENVIRONMENT}: mail links and calendar UIDs use it"
+        )
+    if not is_site_url(SITE_URL):
+        raise ConfigError("SITE_URL must be an http(s) address with a host, e.g. https://x.example")
 
 
 check_deploy_config()
 
-from bookdesk.ops.logging import configure_logging  # noqa: E402
+from bookdesk.core.logging import configure_logging  # noqa: E402
 
 configure_logging(level=LOG_LEVEL, fmt=LOG_FORMAT)
 

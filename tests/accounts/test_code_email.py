@@ -11,7 +11,7 @@ import pytest
 
 from bookdesk.accounts.models import SignInChallenge
 from bookdesk.audit.models import AuditEvent
-from bookdesk.ops.metrics import OTP_EMAILS
+from bookdesk.core.metrics import OTP_EMAILS
 from tests.accounts.conftest import code_in
 from tests.conftest import free_port
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from bookdesk.accounts import lockout
 from bookdesk.accounts.models import AuthFailure, Lockout, LockScope
 from bookdesk.audit.models import AuditEvent
-from bookdesk.ops.metrics import AUTH_FAILURES, AUTH_LOCKOUTS
+from bookdesk.core.metrics import AUTH_FAILURES, AUTH_LOCKOUTS
 from tests.accounts.conftest import code_in
 
 pytestmark = pytest.mark.django_db
@@ -242,7 +242,7 @@ def test_old_records_are_pruned(alice):
 def test_the_worker_prunes_old_sign_in_attempts(alice):
     from bookdesk.accounts.models import CodeEmail, SignInChallenge
     from bookdesk.accounts.services import accounts_prune
-    from bookdesk.notifications.worker import PERIODIC_TASKS
+    from bookdesk.core import periodic
 
     old = timezone.now() - timedelta(days=2)
     SignInChallenge.objects.create(
@@ -255,4 +255,4 @@ def test_the_worker_prunes_old_sign_in_attempts(alice):
 
     assert accounts_prune() == 2
     assert list(SignInChallenge.objects.all()) == [fresh]
-    assert "bookdesk.accounts.services.accounts_prune" in PERIODIC_TASKS
+    assert periodic.registered()["bookdesk.accounts.services.accounts_prune"] is accounts_prune

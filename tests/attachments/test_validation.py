@@ -7,6 +7,7 @@ import io
 import pytest
 
 from bookdesk.attachments.validation import UploadRejected, detect_type
+from bookdesk.core.http import status_for
 from tests.attachments import samples
 
 pytestmark = pytest.mark.static
@@ -48,7 +49,7 @@ def test_it_accepts_a_png_with_harmless_text_chunks():
 
 def test_it_rejects_an_empty_file_with_422():
     err = rejected(b"")
-    assert (err.status, err.code, err.detail) == (422, "empty_file", "The file is empty.")
+    assert (status_for(err), err.code, err.detail) == (422, "empty_file", "The file is empty.")
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.http import Http404
 
 from bookdesk.bookings import services
 from bookdesk.bookings.errors import BookingConflict
@@ -13,7 +12,8 @@ from bookdesk.bookings.selectors import (
     pending_for_approver,
     with_conflicts,
 )
-from bookdesk.ops.metrics import BOOKINGS
+from bookdesk.core.errors import NotFound
+from bookdesk.core.metrics import BOOKINGS
 from tests.bookings.conftest import at
 
 
@@ -49,9 +49,9 @@ def test_visibility(hall, room, alice, dave, bob):
     assert set(bookings_visible_to(dave)) == set()
     assert set(bookings_visible_to(bob)) == {mine}  # bob approves the hall only
     assert booking_get_visible(alice, on_room.pk) == on_room
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         booking_get_visible(dave, mine.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         booking_get_visible(bob, on_room.pk)
 
 

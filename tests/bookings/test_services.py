@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from bookdesk.audit.models import AuditEvent
 from bookdesk.bookings import services
 from bookdesk.bookings.errors import BookingConflict, BookingRuleViolation, InvalidTransition
 from bookdesk.bookings.models import Booking, BookingStatus
+from bookdesk.core.errors import Forbidden
+from bookdesk.core.http import status_for
 from bookdesk.resources.models import Blackout, OpeningHours
 from tests.bookings.conftest import at
 
@@ -46,7 +47,7 @@ def test_an_overlapping_request_is_a_conflict_naming_the_slot(room, alice, dave)
     first = ask(room, alice, at(2, 10), at(2, 11))
     with pytest.raises(BookingConflict) as caught:
         ask(room, dave, at(2, 10, 30), at(2, 11, 30))
-    assert caught.value.status == 409
+    assert status_for(caught.value) == 409
     assert caught.value.conflicts[0]["booking"] == first.pk
     assert caught.value.conflicts[0]["start"] == first.start.isoformat()
     assert Booking.objects.count() == 1
@@ -92,7 +93,7 @@ def test_rules_are_enforced_with_a_clear_message(room, alice, change, rule):
     with pytest.raises(BookingRuleViolation) as caught:
         ask(room, alice, start, end, attendees=change.get("attendees", 1))
     assert caught.value.rule == rule
-    assert caught.value.status == 422
+    assert status_for(caught.value) == 422
     assert caught.value.message
 
 
@@ -156,7 +157,7 @@ def test_only_an_approver_of_that_resource_or_an_admin_decides(hall, alice, dave
 
     outsider = User.objects.create_user("eve@example.com", "x" * 12, role=Role.APPROVER)
     for actor in (alice, dave, outsider):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Forbidden):
             services.booking_approve(booking=booking, actor=actor)
     services.booking_approve(booking=booking, actor=carol)
     booking.refresh_from_db()
@@ -208,7 +209,7 @@ def test_pending_holds_its_slot_when_the_resource_says_so(hall, alice, dave):
 
 def test_requester_or_admin_cancels_and_the_slot_frees(room, alice, dave, carol):
     booking = ask(room, alice, at(2, 10), at(2, 11))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.booking_cancel(booking=booking, actor=dave)
     services.booking_cancel(booking=booking, actor=alice)
     booking.refresh_from_db()

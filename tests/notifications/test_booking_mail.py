@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
+from bookdesk.bookings import mail as booking_mail
 from bookdesk.bookings.models import Booking
-from bookdesk.notifications import booking_mail
 from bookdesk.notifications.models import OutboxMessage
 from bookdesk.resources.models import Resource
 from tests.notifications.helpers import run_worker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from icalendar import Calendar
 
-from bookdesk.notifications import booking_mail
+from bookdesk.bookings import mail as booking_mail
 from bookdesk.notifications.models import DevMessage
 from tests.accounts.helpers import signed_in_client
 from tests.notifications.helpers import run_worker

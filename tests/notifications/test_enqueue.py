@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
+from bookdesk.core.requestid import reset_request_id, set_request_id
 from bookdesk.notifications.models import OutboxMessage, OutboxStatus
-from bookdesk.ops.requestid import reset_request_id, set_request_id
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from bookdesk.core.requestid import reset_request_id, set_request_id
 from bookdesk.notifications.models import OutboxMessage, OutboxStatus
-from bookdesk.ops.requestid import reset_request_id, set_request_id
 from tests.conftest import PROJECT_DIR, database_url_for_subprocess
 
 pytestmark = pytest.mark.live

@@ -154,7 +154,7 @@ def test_outbox_backlog_is_counted_when_scraped(client, db, uploads):
 
 
 def test_each_name_appears_once(client, db, uploads):
-    from bookdesk.ops.metrics import OUTBOX_PENDING
+    from bookdesk.core.metrics import OUTBOX_PENDING
 
     OUTBOX_PENDING.set(99)  # a per-process copy, which the scrape-time figure replaces
     body = client.get("/metrics").content.decode()
@@ -164,7 +164,7 @@ def test_each_name_appears_once(client, db, uploads):
 
 
 def test_bookdesk_counters_are_exported_with_their_contract_names(client, db, uploads):
-    from bookdesk.ops import metrics
+    from bookdesk.core import metrics
 
     metrics.AUTH_FAILURES.labels(stage="otp").inc()
     metrics.OTP_EMAILS.labels(result="failed").inc()
@@ -199,7 +199,7 @@ def test_http_and_database_metrics_come_from_django_prometheus(client, db, uploa
 
 
 def test_a_failing_query_counts_as_a_database_error(client, db, uploads):
-    from bookdesk.ops.dbmetrics import observe_query
+    from bookdesk.core.dbmetrics import observe_query
 
     before = scrape(client)["bookdesk_db_errors_total{}"]
 
@@ -212,7 +212,7 @@ def test_a_failing_query_counts_as_a_database_error(client, db, uploads):
 
 
 def test_every_connection_counts_database_errors(db, client, uploads):
-    from bookdesk.ops.dbmetrics import observe_query
+    from bookdesk.core.dbmetrics import observe_query
 
     connection.ensure_connection()
     assert observe_query in connection.execute_wrappers

@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema
 from ninja.utils import check_csrf
 
 from bookdesk.accounts import services, tokens
-from bookdesk.api.errors import ApiError
+from bookdesk.core.errors import Forbidden, NotFound
 
 router = Router(tags=["auth"])
 
@@ -74,16 +74,9 @@ class TokenOut(Schema):
 
 def _require_csrf(request) -> None:
     if check_csrf(request) is not None:
-        raise ApiError(
-            403, "csrf_failed", "Send the CSRF token from GET /api/v1/auth/csrf in X-CSRFToken."
+        raise Forbidden(
+            "Send the CSRF token from GET /api/v1/auth/csrf in X-CSRFToken.", code="csrf_failed"
         )
-
-
-def _as_api_error(exc: services.SignInError) -> ApiError:
-    headers = {}
-    if exc.retry_after_seconds is not None:
-        headers["Retry-After"] = str(exc.retry_after_seconds)
-    return ApiError(exc.status, exc.code, exc.detail, headers=headers)
 
 
 def _me(user) -> dict:
@@ -109,12 +102,7 @@ def auth_login(request, payload: LoginIn):
     A code is emailed unless the account uses an authenticator app (`method: totp`).
     """
     _require_csrf(request)
-    try:
-        started = services.signin_start(
-            request=request, email=payload.email, password=payload.password
-        )
-    except services.SignInError as exc:
-        raise _as_api_error(exc) from exc
+    started = services.signin_start(request=request, email=payload.email, password=payload.password)
     return {"otp_required": True, "challenge": started.challenge, "method": started.method}
 
 
@@ -122,22 +110,16 @@ def auth_login(request, payload: LoginIn):
 def auth_otp(request, payload: OtpIn):
     """Check the one-time code; on success the session cookie is signed in and verified."""
     _require_csrf(request)
-    try:
-        user = services.signin_verify_code(
-            request=request, challenge_raw=payload.challenge, code=payload.code
-        )
-    except services.SignInError as exc:
-        raise _as_api_error(exc) from exc
+    user = services.signin_verify_code(
+        request=request, challenge_raw=payload.challenge, code=payload.code
+    )
     return _me(user)
 
 
 @router.post("/auth/otp/resend", auth=None, response=ResendOut, summary="Email a new code")
 def auth_otp_resend(request, payload: ChallengeIn):
     _require_csrf(request)
-    try:
-        services.code_resend(request=request, challenge_raw=payload.challenge)
-    except services.SignInError as exc:
-        raise _as_api_error(exc) from exc
+    services.code_resend(request=request, challenge_raw=payload.challenge)
     return {"sent": True}
 
 
@@ -157,9 +139,12 @@ def me(request):
 @router.post("/tokens", response={201: TokenCreatedOut}, tags=["tokens"])
 def token_create(request, payload: TokenIn):
     """Create an API token (only from a signed-in, verified session, not with a token)."""
-    if getattr(request, "api_token_auth", False):
-        raise ApiError(403, "forbidden", "Create tokens from a signed-in session, not a token.")
-    new = tokens.token_create(user=request.auth, name=payload.name, request=request)
+    new = tokens.token_create(
+        user=request.auth,
+        name=payload.name,
+        request=request,
+        with_token=getattr(request, "api_token_auth", False),
+    )
     return 201, {"id": new.token.pk, "name": new.token.name, "token": new.raw}
 
 
@@ -171,5 +156,5 @@ def token_list(request):
 @router.delete("/tokens/{token_id}", response={204: None}, tags=["tokens"])
 def token_revoke(request, token_id: int):
     if not tokens.token_revoke(user=request.auth, token_id=token_id, request=request):
-        raise ApiError(404, "not_found", "No such token.")
+        raise NotFound("No such token.")
     return 204, None

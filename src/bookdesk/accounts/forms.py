@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
-from django.urls import reverse
+
+from bookdesk.accounts.services import password_reset_queue
 
 
 class AccessibleForm(forms.Form):
@@ -90,12 +88,7 @@ class TokenForm(AccessibleForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the mail goes through the outbox.
-
-    The request only writes a row, so an address with an account answers as fast as one
-    without (no enumeration by timing) and a slow relay never slows the page. The link is
-    built from SITE_URL, never from the request's Host header.
-    """
+    """Django's reset form, but the mail goes through the outbox (password_reset_queue)."""
 
     def send_mail(
         self,
@@ -106,22 +99,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        from bookdesk.notifications.services import enqueue_email
-
-        user = context["user"]
-        path = reverse(
-            "accounts:password_reset_confirm",
-            kwargs={"uidb64": context["uid"], "token": context["token"]},
-        )
-        enqueue_email(
-            kind="password_reset",
-            to=to_email,
-            template="password-reset",
-            context={
-                "user": user,
-                "reset_url": f"{settings.SITE_URL}{path}",
-                "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
-            },
-            # Asking again within ten minutes sends nothing new: no mailbox flooding.
-            dedupe_key=f"password-reset:{user.pk}:{int(time.time() // 600)}",
+        password_reset_queue(
+            user=context["user"], to=to_email, uid=context["uid"], token=context["token"]
         )

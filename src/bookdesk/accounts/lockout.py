@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from bookdesk.accounts.models import AuthFailure, Lockout, LockScope
 from bookdesk.audit.services import audit_record
-from bookdesk.ops.metrics import AUTH_LOCKOUTS
+from bookdesk.core.metrics import AUTH_LOCKOUTS
 
 log = structlog.get_logger("bookdesk.accounts")
 

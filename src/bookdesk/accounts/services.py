@@ -21,7 +21,10 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.hashers import make_password
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import login as otp_login
@@ -43,8 +46,16 @@ from bookdesk.accounts.models import (
     User,
 )
 from bookdesk.audit.services import audit_record
-from bookdesk.ops.clientip import client_ip
-from bookdesk.ops.metrics import AUTH_FAILURES, OTP_EMAILS
+from bookdesk.core.clientip import client_ip
+from bookdesk.core.errors import (
+    DomainError,
+    NotAuthenticated,
+    RateLimited,
+    Unavailable,
+)
+from bookdesk.core.mail import backend_is
+from bookdesk.core.metrics import AUTH_FAILURES, OTP_EMAILS
+from bookdesk.notifications.services import enqueue_email, render_email
 
 log = structlog.get_logger("bookdesk.accounts")
 
@@ -53,69 +64,51 @@ CHALLENGE_TTL = timedelta(minutes=15)
 GENERIC_FAILURE = "Those details don't match an account. Check them and try again."
 
 
-class SignInError(Exception):
-    """A sign-in step failed; ``status``/``code``/``detail`` are what the user is told."""
+class SignInError(DomainError):
+    """A sign-in step failed; each kind below is also the domain kind it belongs to."""
 
-    status = 400
     code = "signin_failed"
-    detail = "Sign-in failed."
-
-    def __init__(self, detail: str | None = None, *, retry_after: timedelta | None = None):
-        self.detail = detail or self.detail
-        self.retry_after = retry_after
-        super().__init__(self.detail)
-
-    @property
-    def retry_after_seconds(self) -> int | None:
-        if self.retry_after is None:
-            return None
-        return max(1, int(self.retry_after.total_seconds() + 0.999))
+    message = "Sign-in failed."
 
 
-class InvalidCredentials(SignInError):
-    status = 401
+class InvalidCredentials(SignInError, NotAuthenticated):
     code = "invalid_credentials"
-    detail = GENERIC_FAILURE
+    message = GENERIC_FAILURE
 
 
-class Throttled(SignInError):
-    status = 429
+class Throttled(SignInError, RateLimited):
     code = "too_many_attempts"
-    detail = "Too many attempts. Wait a while, then try again."
+    message = "Too many attempts. Wait a while, then try again."
 
 
 class ResendTooSoon(Throttled):
     code = "resend_too_soon"
-    detail = "A code was sent a moment ago. Wait a minute before asking for another."
+    message = "A code was sent a moment ago. Wait a minute before asking for another."
 
 
 class TooManyCodeEmails(Throttled):
     code = "too_many_codes"
-    detail = "We have sent this account several codes in the last hour. Try again later."
+    message = "We have sent this account several codes in the last hour. Try again later."
 
 
-class InvalidCode(SignInError):
-    status = 401
+class InvalidCode(SignInError, NotAuthenticated):
     code = "invalid_code"
-    detail = "That code is not right. Check it and try again."
+    message = "That code is not right. Check it and try again."
 
 
-class CodeExpired(SignInError):
-    status = 401
+class CodeExpired(SignInError, NotAuthenticated):
     code = "code_expired"
-    detail = "That code has expired. Ask for a new one."
+    message = "That code has expired. Ask for a new one."
 
 
-class ChallengeInvalid(SignInError):
-    status = 401
+class ChallengeInvalid(SignInError, NotAuthenticated):
     code = "challenge_invalid"
-    detail = "This sign-in attempt has ended. Start again with your email and password."
+    message = "This sign-in attempt has ended. Start again with your email and password."
 
 
-class EmailUnavailable(SignInError):
-    status = 503
+class EmailUnavailable(SignInError, Unavailable):
     code = "email_unavailable"
-    detail = "We could not send your sign-in code just now. Please try again in a few minutes."
+    message = "We could not send your sign-in code just now. Please try again in a few minutes."
 
 
 @dataclass(frozen=True)
@@ -234,8 +227,6 @@ def challenge_get(raw: str | None) -> SignInChallenge:
 
 
 def _send_code_email(*, user, code: str) -> None:
-    from bookdesk.notifications.services import render_email
-
     context = {
         "code": code,
         "minutes": int(settings.OTP_CODE_TTL.total_seconds() // 60),
@@ -247,7 +238,7 @@ def _send_code_email(*, user, code: str) -> None:
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     message = EmailMultiAlternatives(subject, text, to=[user.email], connection=connection)
     message.attach_alternative(html, "text/html")
-    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    if backend_is(SmtpBackend):
         _send_within(message, settings.EMAIL_TIMEOUT)
     else:
         message.send()
@@ -425,6 +416,74 @@ def signout(*, request) -> None:
     if user is not None:
         audit_record(action="signout", request=request, actor=user)
     auth_logout(request)
+
+
+# --- password reset -----------------------------------------------------------------------
+
+
+def password_reset_queue(*, user, to: str, uid: str, token: str) -> None:
+    """Queue the reset mail (Django's reset form calls this instead of sending).
+
+    The request only writes a row, so an address with an account answers as fast as one
+    without (no enumeration by timing) and a slow relay never slows the page. The link is
+    built from SITE_URL, never from the request's Host header.
+    """
+    path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    enqueue_email(
+        kind="password_reset",
+        to=to,
+        template="password-reset",
+        context={
+            "user": user,
+            "reset_url": f"{settings.SITE_URL}{path}",
+            "hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+        },
+        # Asking again within ten minutes sends nothing new: no mailbox flooding.
+        dedupe_key=f"password-reset:{user.pk}:{int(time.time() // 600)}",
+    )
+
+
+# --- the authenticator app (TOTP) -----------------------------------------------------------
+
+
+def totp_confirmed_device(user) -> TOTPDevice | None:
+    return _totp_device(user)
+
+
+def totp_pending_device(user) -> TOTPDevice:
+    """The unconfirmed device whose QR code the account page shows (made on first need)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def totp_enrol(*, request, user, code: str) -> bool:
+    """Confirm the pending device with a code from the app; False when the code is wrong.
+
+    From then on sign-in asks for the app's code, and this session counts as verified by
+    the app, as the next sign-in will be.
+    """
+    device = totp_pending_device(user)
+    if not device.verify_token(code):
+        return False
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        audit_record(action="totp.enrolled", request=request, actor=user)
+    otp_login(request, device)
+    return True
+
+
+def totp_remove(*, request, user) -> None:
+    """Remove the authenticator app: sign-in emails a code again."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        audit_record(action="totp.removed", request=request, actor=user)
+
+
+# --- periodic -----------------------------------------------------------------------------
 
 
 def accounts_prune() -> int:

@@ -11,10 +11,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from bookdesk.accounts.models import ApiToken
 from bookdesk.audit.services import audit_record
+from bookdesk.core.errors import Forbidden
 
 TOKEN_PREFIX = "bd_"  # noqa: S105 - a marker, not a secret
 # last_used_at is a hint for the user, not an audit trail: write it at most this often.
@@ -31,12 +33,20 @@ class NewToken:
     raw: str  # give this to the user now; it cannot be shown again
 
 
-def token_create(*, user, name: str, request=None) -> NewToken:
+def token_create(*, user, name: str, request=None, with_token: bool = False) -> NewToken:
+    """A new token for ``user``. ``with_token``: the caller signed in with a token, which
+    may not make more (a leaked token must not be able to outlive its revocation)."""
+    if with_token:
+        raise Forbidden("Create tokens from a signed-in session, not a token.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name.strip()[:100] or "API token", token_hash=_hash(raw), prefix=raw[:10]
-    )
-    audit_record(action="token.created", request=request, actor=user, target=token, name=name)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name.strip()[:100] or "API token",
+            token_hash=_hash(raw),
+            prefix=raw[:10],
+        )
+        audit_record(action="token.created", request=request, actor=user, target=token, name=name)
     return NewToken(token=token, raw=raw)
 
 
@@ -49,8 +59,9 @@ def token_revoke(*, user, token_id: int, request=None) -> bool:
     token = tokens_for(user).filter(pk=token_id).first()
     if token is None:
         return False
-    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    audit_record(action="token.revoked", request=request, actor=user, target=token)
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        audit_record(action="token.revoked", request=request, actor=user, target=token)
     return True
 
 

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django_otp import login as otp_login
 from django_otp.decorators import otp_required
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookdesk.accounts import services, tokens
 from bookdesk.accounts.forms import CodeForm, SignInForm, TokenForm, TotpConfirmForm
-from bookdesk.audit.services import audit_record
+from bookdesk.core.http import with_retry_after
+from bookdesk.core.pages import page_status
 
 SIGNIN_SESSION_KEY = "bookdesk_signin"
 NEW_TOKEN_SESSION_KEY = "bookdesk_new_token"  # noqa: S105 - a session key name
@@ -39,17 +39,6 @@ def _mask(email: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
-def _status_for(exc: services.SignInError) -> int:
-    # The page answers like the API, so scripts and monitors see the same statuses.
-    return 200 if exc.status == 401 else exc.status
-
-
-def _with_retry_after(response, exc: services.SignInError):
-    if exc.retry_after_seconds is not None:
-        response["Retry-After"] = str(exc.retry_after_seconds)
-    return response
-
-
 @never_cache
 @sensitive_post_parameters("password")
 def signin(request):
@@ -64,14 +53,14 @@ def signin(request):
                 password=form.cleaned_data["password"],
             )
         except services.SignInError as exc:
-            form.add_error(None, exc.detail)
+            form.add_error(None, exc.message)
             response = render(
                 request,
                 "accounts/login.html",
                 {"form": form, "next": _next_url(request)},
-                status=_status_for(exc),
+                status=page_status(exc),
             )
-            return _with_retry_after(response, exc)
+            return with_retry_after(response, exc)
         request.session[SIGNIN_SESSION_KEY] = {
             "challenge": started.challenge,
             "method": started.method,
@@ -100,11 +89,11 @@ def signin_code(request):
         try:
             services.code_resend(request=request, challenge_raw=pending["challenge"])
         except services.SignInError as exc:
-            context["status_error"] = exc.detail
-            status = _status_for(exc)
+            context["status_error"] = exc.message
+            status = page_status(exc)
             if isinstance(exc, services.ChallengeInvalid):
-                return _restart(request, exc.detail)
-            return _with_retry_after(
+                return _restart(request, exc.message)
+            return with_retry_after(
                 render(request, "accounts/login_code.html", context, status=status), exc
             )
         context["status_message"] = f"We sent a new code to {pending['email_hint']}."
@@ -114,11 +103,11 @@ def signin_code(request):
                 request=request, challenge_raw=pending["challenge"], code=form.cleaned_data["code"]
             )
         except services.ChallengeInvalid as exc:
-            return _restart(request, exc.detail)
+            return _restart(request, exc.message)
         except services.SignInError as exc:
-            form.add_error("code", exc.detail)
-            return _with_retry_after(
-                render(request, "accounts/login_code.html", context, status=_status_for(exc)),
+            form.add_error("code", exc.message)
+            return with_retry_after(
+                render(request, "accounts/login_code.html", context, status=page_status(exc)),
                 exc,
             )
         request.session.pop(SIGNIN_SESSION_KEY, None)
@@ -163,41 +152,26 @@ def _secret_base32(device: TOTPDevice) -> str:
     return b32encode(device.bin_key).decode("ascii").rstrip("=")
 
 
-def _pending_totp(user) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    return device
-
-
 @never_cache
 @otp_required
 def account(request):
     user = request.user
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    confirmed = services.totp_confirmed_device(user)
     totp_form = TotpConfirmForm(prefix="totp")
     token_form = TokenForm(prefix="token")
     action = request.POST.get("action") if request.method == "POST" else None
 
     if action == "totp_confirm" and confirmed is None:
         totp_form = TotpConfirmForm(request.POST, prefix="totp")
-        device = _pending_totp(user)
         if totp_form.is_valid():
-            if device.verify_token(totp_form.cleaned_data["code"]):
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-                # This session is now verified by the app, as the next sign-in will be.
-                otp_login(request, device)
-                audit_record(action="totp.enrolled", request=request, actor=user)
+            if services.totp_enrol(request=request, user=user, code=totp_form.cleaned_data["code"]):
                 messages.success(
                     request, "Your authenticator app is set up. Sign-in will ask for its code."
                 )
                 return redirect("accounts:account")
             totp_form.add_error("code", "That code is not right. Check the app and try again.")
     elif action == "totp_remove" and confirmed is not None:
-        TOTPDevice.objects.filter(user=user).delete()
-        audit_record(action="totp.removed", request=request, actor=user)
+        services.totp_remove(request=request, user=user)
         messages.success(request, "Authenticator app removed. Sign-in will email you a code.")
         return redirect("accounts:account")
     elif action == "token_create":
@@ -227,7 +201,7 @@ def account(request):
         "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
     }
     if confirmed is None:
-        pending = _pending_totp(user)
+        pending = services.totp_pending_device(user)
         context["totp_qr"] = _totp_qr_svg(pending, user)
         context["totp_secret"] = _secret_base32(pending)
     status = 200 if not (totp_form.errors or token_form.errors) else 400

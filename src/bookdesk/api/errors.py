@@ -1,35 +1,33 @@
 """One error shape for the whole API: ``{"error": "<code>", "detail": ...}``.
 
-Handlers never put a stack trace or an HTML page in an API response.
+Handlers and the services they call raise domain errors (``bookdesk.core.errors``); this is
+the API's one mapping of them to a status (``core/http.py``'s table), ``Retry-After`` and
+the JSON shape. Handlers never put a stack trace or an HTML page in an API response.
 """
 
 from __future__ import annotations
 
 import structlog
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
-from django.template import loader
+from django.http import Http404, JsonResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from bookdesk.core import errorpages
+from bookdesk.core.errors import DomainError
+from bookdesk.core.http import status_for, with_retry_after
 
 log = structlog.get_logger("bookdesk.api")
 
-
-class ApiError(Exception):
-    """Raise from a handler or service call site to answer with a given status and code."""
-
-    def __init__(self, status: int, error: str, detail=None, headers: dict | None = None):
-        super().__init__(detail or error)
-        self.status = status
-        self.error = error
-        self.detail = detail if detail is not None else error.replace("_", " ")
-        self.headers = headers or {}
+CSRF_DETAIL = "Send the CSRF token from GET /api/v1/auth/csrf in X-CSRFToken."
 
 
-def error_response(status: int, error: str, detail=None, headers: dict | None = None):
-    response = JsonResponse({"error": error, "detail": detail}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
+def error_response(status: int, error: str, detail=None) -> JsonResponse:
+    return JsonResponse({"error": error, "detail": detail}, status=status)
+
+
+def domain_error_response(exc: DomainError) -> JsonResponse:
+    response = error_response(status_for(exc), exc.code, exc.detail)
+    with_retry_after(response, exc)
     return response
 
 
@@ -48,9 +46,9 @@ STATUS_CODES = {
 
 
 def install(api) -> None:
-    @api.exception_handler(ApiError)
-    def _api_error(request, exc: ApiError):
-        return error_response(exc.status, exc.error, exc.detail, exc.headers)
+    @api.exception_handler(DomainError)
+    def _domain_error(request, exc: DomainError):
+        return domain_error_response(exc)
 
     @api.exception_handler(ValidationError)
     def _validation(request, exc: ValidationError):
@@ -66,6 +64,7 @@ def install(api) -> None:
             401, "unauthorized", "Sign in (with your second factor) or send a token."
         )
 
+    # Django's own exceptions, raised by shortcuts such as get_object_or_404.
     @api.exception_handler(PermissionDenied)
     def _forbidden(request, exc):
         return error_response(403, "forbidden", str(exc) or "You may not do that.")
@@ -85,22 +84,23 @@ def install(api) -> None:
         return error_response(500, "internal_error", "Something went wrong on our side.")
 
 
+# Django's site-wide handlers (settings.CSRF_FAILURE_VIEW, urls.handler404/500): JSON under
+# /api/, the HTML pages elsewhere.
+
+
 def csrf_failure(request, reason: str = "", template_name: str = "403_csrf.html"):
     if request.path.startswith("/api/"):
-        return error_response(
-            403, "csrf_failed", "Send the CSRF token from GET /api/v1/auth/csrf in X-CSRFToken."
-        )
-    return render(request, "403_csrf.html", status=403)
+        return error_response(403, "csrf_failed", CSRF_DETAIL)
+    return errorpages.csrf_failure_page(request)
 
 
 def json_404(request, exception=None):
     if request.path.startswith("/api/"):
         return error_response(404, "not_found", "Not found.")
-    return render(request, "404.html", status=404)
+    return errorpages.not_found_page(request)
 
 
 def json_500(request):
     if request.path.startswith("/api/"):
         return error_response(500, "internal_error", "Something went wrong on our side.")
-    # No context processors here: they could fail for the same reason the page did.
-    return HttpResponseServerError(loader.get_template("500.html").render())
+    return errorpages.server_error_page(request)

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from ninja import Router, Schema
 
-from bookdesk.api.errors import ApiError
 from bookdesk.attachments import selectors, services
 from bookdesk.attachments.serving import download_response
-from bookdesk.attachments.validation import UploadRejected
+from bookdesk.attachments.uploadhandlers import uploaded_file
 
 router = Router(tags=["attachments"])
 
@@ -36,20 +35,6 @@ def _out(attachment) -> dict:
         "created_at": attachment.created_at,
         "url": f"/api/v1/attachments/{attachment.pk}",
     }
-
-
-def take_upload(request):
-    """The uploaded ``file`` field, or an ApiError saying what went wrong with the body."""
-    files = request.FILES  # parses the body through LimitedUploadHandler
-    rejected = getattr(request, "upload_rejected", None)
-    if rejected is not None:
-        raise ApiError(rejected.status, rejected.code, rejected.detail)
-    upload = files.get("file")
-    if upload is None:
-        raise ApiError(
-            400, "file_missing", "Send the file as multipart/form-data in a field named 'file'."
-        )
-    return upload
 
 
 _MULTIPART_BODY = {
@@ -79,17 +64,13 @@ _MULTIPART_BODY = {
 )
 def upload_attachment(request, booking_id: int):
     booking = selectors.booking_get_for_attachments(request.user, booking_id)
-    if not services.user_may_upload(request.user, booking):
-        raise ApiError(
-            403, "forbidden", "Only the booking's requester or an admin may attach files."
-        )
-    upload = take_upload(request)
-    try:
-        attachment = services.attachment_add(
-            booking=booking, uploaded_by=request.user, upload=upload, request=request
-        )
-    except UploadRejected as exc:
-        raise ApiError(exc.status, exc.code, exc.detail) from None
+    services.require_may_upload(request.user, booking)
+    upload = uploaded_file(
+        request, missing="Send the file as multipart/form-data in a field named 'file'."
+    )
+    attachment = services.attachment_add(
+        booking=booking, uploaded_by=request.user, upload=upload, request=request
+    )
     return 201, _out(attachment)
 
 
@@ -114,9 +95,5 @@ def download_attachment(request, attachment_id: int):
 @router.delete("/attachments/{attachment_id}", response={204: None}, summary="Delete")
 def delete_attachment(request, attachment_id: int):
     attachment = selectors.attachment_get_visible(request.user, attachment_id)
-    if not services.user_may_delete(request.user, attachment):
-        raise ApiError(
-            403, "forbidden", "Only the booking's requester or an admin may delete attachments."
-        )
     services.attachment_delete(attachment=attachment, actor=request.user, request=request)
     return 204, None

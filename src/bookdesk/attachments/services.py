@@ -9,21 +9,35 @@ from django.db.models import Sum
 
 from bookdesk.attachments import storage
 from bookdesk.attachments.models import Attachment
-from bookdesk.attachments.uploadhandlers import format_bytes
-from bookdesk.attachments.validation import UploadRejected, detect_type
+from bookdesk.attachments.selectors import user_may_upload
+from bookdesk.attachments.validation import UploadTooLarge, detect_type
 from bookdesk.audit.services import audit_record
+from bookdesk.core.errors import Forbidden
+from bookdesk.core.formatting import format_bytes
 
 log = structlog.get_logger("bookdesk.attachments")
+
+
+def require_may_upload(user, booking) -> None:
+    """Refuse a user who may not add to (or remove from) the booking's attachments.
+
+    attachment_add and attachment_delete check this themselves; the upload adapters also
+    call it first, so a refused upload's body is never read.
+    """
+    if not user_may_upload(user, booking):
+        raise Forbidden("Only the booking's requester or an admin may add or remove its files.")
 
 
 def attachment_add(*, booking, uploaded_by, upload, request=None) -> Attachment:
     """Validate ``upload`` (a Django UploadedFile), store it and record it on ``booking``.
 
-    Raises UploadRejected (413/415/422) with a message for the user. The count and quota
+    Raises Forbidden, or UploadRejected (too large, unsupported, broken) with a message for
+    the user. The count and quota
     are checked again under a lock on the booking row, after the bytes are safely on disk,
     so two parallel uploads cannot both squeeze under the limit; a refused upload's file is
     removed again.
     """
+    require_may_upload(uploaded_by, booking)
     _check_limits(booking=booking, user=uploaded_by, size=upload.size)
     detected = detect_type(upload.file)
     display_name = storage.sanitize_display_name(upload.name, extension=detected.extension)
@@ -60,32 +74,29 @@ def attachment_add(*, booking, uploaded_by, upload, request=None) -> Attachment:
 
 def _check_limits(*, booking, user, size: int) -> None:
     if size > settings.ATTACHMENT_MAX_BYTES:
-        raise UploadRejected(
-            413,
-            "too_large",
-            f"The file is larger than the limit of {format_bytes(settings.ATTACHMENT_MAX_BYTES)}.",
+        raise UploadTooLarge(
+            f"The file is larger than the limit of {format_bytes(settings.ATTACHMENT_MAX_BYTES)}."
         )
     limit = settings.ATTACHMENT_MAX_PER_BOOKING
     if Attachment.objects.filter(booking=booking).count() >= limit:
-        raise UploadRejected(
-            413,
-            "too_many_attachments",
+        raise UploadTooLarge(
             f"This booking already has {limit} attachments, the most allowed; "
             "delete one before adding another.",
+            code="too_many_attachments",
         )
     quota = settings.ATTACHMENT_USER_QUOTA_BYTES
     used = Attachment.objects.filter(uploaded_by=user).aggregate(total=Sum("size"))["total"] or 0
     if used + size > quota:
-        raise UploadRejected(
-            413,
-            "quota_exceeded",
+        raise UploadTooLarge(
             f"Your attachments would use more than your quota of {format_bytes(quota)} "
             f"({format_bytes(used)} used); delete some first.",
+            code="quota_exceeded",
         )
 
 
 def attachment_delete(*, attachment: Attachment, actor, request=None) -> None:
     """Remove the row and, once that is committed, the file."""
+    require_may_upload(actor, attachment.booking)
     with transaction.atomic():
         audit_record(
             action="attachment.deleted",
@@ -109,22 +120,3 @@ def attachment_record_download(*, attachment: Attachment, actor, request=None) -
         booking_id=attachment.booking_id,
         name=attachment.display_name,
     )
-
-
-def user_may_upload(user, booking) -> bool:
-    return bool(user.is_authenticated and (user.is_admin or booking.requester_id == user.pk))
-
-
-def user_may_delete(user, attachment: Attachment) -> bool:
-    return user_may_upload(user, attachment.booking)
-
-
-def user_may_download(user, booking) -> bool:
-    """Requester, the resource's approvers and admins."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_admin or booking.requester_id == user.pk:
-        return True
-    from bookdesk.resources.selectors import approvers_for
-
-    return approvers_for(booking.resource).filter(pk=user.pk).exists()

@@ -11,10 +11,11 @@ from urllib.parse import quote
 
 import structlog
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 
 from bookdesk.attachments import storage
 from bookdesk.attachments.models import Attachment
+from bookdesk.core.errors import NotFound
 
 log = structlog.get_logger("bookdesk.attachments")
 
@@ -44,7 +45,7 @@ def download_response(attachment: Attachment) -> HttpResponse:
             handle = path.open("rb")
         except FileNotFoundError:
             log.error("attachment_file_missing", attachment_id=attachment.pk)
-            raise Http404("The file is missing.") from None
+            raise NotFound("The file is missing.") from None
         response = FileResponse(handle, content_type=attachment.content_type)
         response["Content-Length"] = str(attachment.size)
     response["Content-Disposition"] = content_disposition(attachment.display_name)

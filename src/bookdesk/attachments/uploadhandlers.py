@@ -3,7 +3,7 @@
 Content-Length is only a claim: a client can send more (chunked, or a lying header), so the
 handler counts what really arrives and stops reading once a file passes
 ATTACHMENT_MAX_BYTES. The refusal is left on the request (``request.upload_rejected``) for
-the view to answer 413 with a clear message; Django's parser itself would just drop the file.
+the view to refuse with a clear message; Django's parser itself would just drop the file.
 Uploads spool to a temporary file, never to memory, and that file is removed when the
 upload stops or the client goes away mid-body.
 """
@@ -15,25 +15,15 @@ from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandl
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from bookdesk.attachments.validation import UploadRejected
+from bookdesk.attachments.validation import UploadIncomplete, UploadTooLarge
+from bookdesk.core.formatting import format_bytes
 
 # Room for the multipart envelope around one file (boundaries, part headers, CSRF field).
 _ENVELOPE_BYTES = 64 * 1024
 
 
-def too_large(limit: int) -> UploadRejected:
-    return UploadRejected(
-        413, "too_large", f"The file is larger than the limit of {format_bytes(limit)}."
-    )
-
-
-def format_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+def too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"The file is larger than the limit of {format_bytes(limit)}.")
 
 
 class LimitedUploadHandler(TemporaryFileUploadHandler):
@@ -56,6 +46,19 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
 
     def upload_interrupted(self):
         super().upload_interrupted()
-        self.request.upload_rejected = UploadRejected(
-            400, "upload_interrupted", "The upload ended before the whole file arrived."
+        self.request.upload_rejected = UploadIncomplete(
+            "The upload ended before the whole file arrived."
         )
+
+
+def uploaded_file(request, *, missing: str):
+    """The uploaded ``file`` field, or the UploadRejected saying what went wrong with the body
+    (``missing`` when there is no file at all)."""
+    files = request.FILES  # parses the body through LimitedUploadHandler
+    rejected = getattr(request, "upload_rejected", None)
+    if rejected is not None:
+        raise rejected
+    upload = files.get("file")
+    if upload is None:
+        raise UploadIncomplete(missing, code="file_missing")
+    return upload

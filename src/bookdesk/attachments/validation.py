@@ -21,6 +21,14 @@ from typing import BinaryIO
 
 import filetype
 
+from bookdesk.core.errors import (
+    BadRequest,
+    DomainError,
+    Invalid,
+    TooLarge,
+    Unsupported,
+)
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -56,22 +64,32 @@ _MAX_UNZIPPED = 200 * 1024 * 1024
 _MAX_ZIP_MEMBERS = 5000
 
 
-class UploadRejected(Exception):
-    """The upload is refused; ``status``/``code``/``detail`` become the API error."""
+class UploadRejected(DomainError):
+    """The upload is refused; each kind below is also the domain kind it belongs to."""
 
-    def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
+
+class UploadTooLarge(UploadRejected, TooLarge):
+    code = "too_large"
+
+
+class UploadUnsupported(UploadRejected, Unsupported):
+    code = "unsupported_media_type"
+
+
+class UploadBroken(UploadRejected, Invalid):
+    code = "corrupt_file"
+
+
+class UploadIncomplete(UploadRejected, BadRequest):
+    code = "upload_interrupted"
 
 
 def _unsupported(detail: str) -> UploadRejected:
-    return UploadRejected(415, "unsupported_media_type", detail)
+    return UploadUnsupported(detail)
 
 
 def _broken(detail: str) -> UploadRejected:
-    return UploadRejected(422, "corrupt_file", detail)
+    return UploadBroken(detail)
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,7 @@ def detect_type(fileobj: BinaryIO) -> Detected:
     size = fileobj.tell()
     fileobj.seek(0)
     if size == 0:
-        raise UploadRejected(422, "empty_file", "The file is empty.")
+        raise UploadBroken("The file is empty.", code="empty_file")
     head = fileobj.read(8192)
     fileobj.seek(0)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from bookdesk.attachments import selectors, services
 from bookdesk.attachments.serving import download_response
+from bookdesk.attachments.uploadhandlers import uploaded_file
 from bookdesk.attachments.validation import UploadRejected
-from bookdesk.bookings.page_access import verified_required
+from bookdesk.core.access import verified_required
 
 
 @csrf_exempt  # checked below, once our upload handler is in place (see docstring)
@@ -27,20 +27,14 @@ def upload(request, booking_id: int):
 @csrf_protect
 def _upload(request, booking_id: int):
     booking = selectors.booking_get_for_attachments(request.user, booking_id)
-    if not services.user_may_upload(request.user, booking):
-        raise PermissionDenied("Only the booking's requester or an admin may attach files.")
-    upload_file = request.FILES.get("file")
-    rejected = getattr(request, "upload_rejected", None)
+    services.require_may_upload(request.user, booking)
     try:
-        if rejected is not None:
-            raise rejected
-        if upload_file is None:
-            raise UploadRejected(400, "file_missing", "Choose a file to attach.")
+        upload_file = uploaded_file(request, missing="Choose a file to attach.")
         attachment = services.attachment_add(
             booking=booking, uploaded_by=request.user, upload=upload_file, request=request
         )
     except UploadRejected as exc:
-        messages.error(request, f"The file was not attached: {exc.detail}")
+        messages.error(request, f"The file was not attached: {exc.message}")
     else:
         messages.success(request, f"Attached {attachment.display_name}.")
     return redirect("bookings:detail", pk=booking.pk)
@@ -59,8 +53,6 @@ def download(request, pk: int):
 @verified_required
 def delete(request, pk: int):
     attachment = selectors.attachment_get_visible(request.user, pk)
-    if not services.user_may_delete(request.user, attachment):
-        raise PermissionDenied("Only the booking's requester or an admin may delete attachments.")
     booking_id = attachment.booking_id
     name = attachment.display_name
     services.attachment_delete(attachment=attachment, actor=request.user, request=request)

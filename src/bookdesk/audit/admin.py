@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from bookdesk.accounts.admin_roles import ReadOnlyForAdminsMixin
 from bookdesk.audit.models import AuditEvent
+from bookdesk.core.admin_roles import ReadOnlyForAdminsMixin
 
 
 @admin.register(AuditEvent)

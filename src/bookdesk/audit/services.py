@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bookdesk.audit.models import AuditEvent
-from bookdesk.ops.requestid import current_request_id
+from bookdesk.core.clientip import client_ip
+from bookdesk.core.requestid import current_request_id
 
 
 def audit_record(
@@ -20,16 +21,10 @@ def audit_record(
     request=None,
     **data: Any,
 ) -> AuditEvent:
+    # The actor is always the caller's word: None means no person acted (an automatic
+    # approval, a periodic task), even inside a request that has a signed-in user.
     if request is not None:
-        from bookdesk.ops.clientip import client_ip
-
         ip = ip or client_ip(request)
-        if (
-            actor is None
-            and getattr(request, "user", None) is not None
-            and request.user.is_authenticated
-        ):
-            actor = request.user
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or target.pk

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from bookdesk.accounts.admin_roles import AdminRoleMixin, ReadOnlyForAdminsMixin
 from bookdesk.bookings.models import Booking, BookingSeries
+from bookdesk.core.admin_roles import AdminRoleMixin, ReadOnlyForAdminsMixin
 
 
 @admin.register(Booking)

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bookdesk.bookings import services
-from bookdesk.bookings.errors import BookingError
 from bookdesk.bookings.forms import DecisionForm
-from bookdesk.bookings.page_access import approver_required, verified_required
 from bookdesk.bookings.selectors import booking_get_visible, pending_for_approver, with_conflicts
-from bookdesk.bookings.views import _detail_context
-from bookdesk.resources.selectors import user_may_decide
+from bookdesk.bookings.views import detail_page
+from bookdesk.core.access import approver_required, verified_required
+from bookdesk.core.errors import DomainError
+from bookdesk.core.pages import page_status
 
 INBOX_PAGE_SIZE = 50
-
-
-def _decide(request, booking, form) -> None:
-    """Apply one decision; raises BookingError when the booking cannot take it."""
-    if form.cleaned_data["decision"] == "approve":
-        services.booking_approve(booking=booking, actor=request.user, request=request)
-    else:
-        services.booking_reject(
-            booking=booking,
-            actor=request.user,
-            reason=form.cleaned_data["reason"].strip(),
-            request=request,
-        )
 
 
 @approver_required
@@ -43,15 +29,24 @@ def inbox(request):
         if not ids:
             form.add_error(None, "Choose at least one request.")
         if form.is_valid():
-            decided = 0
-            # Only requests still pending and within this approver's remit can be decided.
-            for booking in pending.filter(pk__in=ids):
-                try:
-                    _decide(request, booking, form)
-                    decided += 1
-                except BookingError as exc:
-                    errors.append(f"“{booking.title}”: {exc.message}")
-                    status = exc.status
+            # Only requests still pending and within this approver's remit are offered.
+            titles = dict(pending.filter(pk__in=ids).values_list("pk", "title"))
+            results = services.bookings_decide(
+                ids=list(titles),
+                action=form.cleaned_data["decision"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"].strip(),
+                request=request,
+            )
+            decided = sum(1 for result in results if result["ok"])
+            errors = [
+                f"“{titles[result['id']]}”: {result['message']}"
+                for result in results
+                if not result["ok"]
+            ]
+            if errors:
+                # Each was pending a moment ago: what stopped it is the state it is in now.
+                status = 409
             if decided and not errors:
                 verb = "approved" if form.cleaned_data["decision"] == "approve" else "rejected"
                 messages.success(request, f"{decided} request{'s' if decided != 1 else ''} {verb}.")
@@ -80,18 +75,22 @@ def inbox(request):
 @verified_required
 def booking_decide(request, pk: int):
     booking = booking_get_visible(request.user, pk)
-    if not user_may_decide(request.user, booking.resource):
-        raise PermissionDenied("Only an approver of this resource may decide.")
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        context = _detail_context(request, booking, decision_form=form)
-        return render(request, "bookings/detail.html", context, status=422)
+        return detail_page(request, booking, status=422, decision_form=form)
     try:
-        _decide(request, booking, form)
-    except BookingError as exc:
+        services.booking_decide(
+            booking=booking,
+            action=form.cleaned_data["decision"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"].strip(),
+            request=request,
+        )
+    except DomainError as exc:
         booking.refresh_from_db()
-        context = _detail_context(request, booking, decision_form=form, error=exc.message)
-        return render(request, "bookings/detail.html", context, status=exc.status)
+        return detail_page(
+            request, booking, status=page_status(exc), decision_form=form, error=exc.message
+        )
     booking.refresh_from_db()
     messages.success(request, f"The request is {booking.get_status_display().lower()}.")
     return redirect("bookings:detail", pk=booking.pk)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookdesk.bookings.models import OPEN_STATUSES, Booking
+from bookdesk.core.zones import zone_named
 
 VIEWS = {
     # our name: (FullCalendar view, label)
@@ -75,10 +76,7 @@ def window_for(view: str, anchor: date) -> Window:
 
 
 def zone_of(resource) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(resource.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_named(resource.timezone)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from bookdesk.bookings.calendar import (
     window_for,
     zone_of,
 )
-from bookdesk.bookings.page_access import verified_required
+from bookdesk.core.access import verified_required
 from bookdesk.resources.models import Resource
 
 

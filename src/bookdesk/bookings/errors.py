@@ -1,27 +1,18 @@
-"""Booking errors. Each is an ApiError, so the API answers with it as is; pages show `.message`.
+"""Booking errors: domain errors (no HTTP) that carry what a client needs to try again.
 
-- BookingConflict (409): the slot is taken; ``conflicts`` names each clashing slot.
-- BookingRuleViolation (422): a resource rule forbids the request; ``rule`` says which.
-- InvalidTransition (409): the booking's state does not allow that step.
+- BookingConflict (a Conflict): the slot is taken; ``conflicts`` names each clashing slot.
+- BookingRuleViolation (an Invalid): a resource rule forbids the request; ``rule`` says which.
+- InvalidTransition (a Conflict): the booking's state does not allow that step.
+
+Their ``detail`` is ``{"message": ..., <the fields above>}``, which the API returns as is.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from bookdesk.api.errors import ApiError
-
-
-class BookingError(ApiError):
-    status = 400
-    error = "booking_error"
-
-    def __init__(self, message: str, detail: dict | None = None):
-        self.message = message
-        super().__init__(self.status, self.error, {"message": message, **(detail or {})})
-
-    def __str__(self) -> str:
-        return self.message
+from bookdesk.core.errors import Conflict, Invalid
 
 
 def slot(*, resource_id: int, start: datetime, end: datetime, booking_id=None, status=None):
@@ -35,36 +26,33 @@ def slot(*, resource_id: int, start: datetime, end: datetime, booking_id=None, s
     }
 
 
-class BookingConflict(BookingError):
-    status = 409
-    error = "booking_conflict"
+class BookingConflict(Conflict):
+    code = "booking_conflict"
 
-    def __init__(self, conflicts: list[dict], message: str | None = None):
+    def __init__(self, conflicts: list[dict[str, Any]], message: str | None = None) -> None:
         self.conflicts = conflicts
+        first = conflicts[0] if conflicts else None
         if message is None:
-            first = conflicts[0] if conflicts else None
             message = (
                 f"The slot {first['start']} to {first['end']} is already taken."
                 if first
                 else "The slot is already taken."
             )
         super().__init__(
-            message, {"conflicts": conflicts, "slot": conflicts[0] if conflicts else None}
+            message, detail={"message": message, "conflicts": conflicts, "slot": first}
         )
 
 
-class BookingRuleViolation(BookingError):
-    status = 422
-    error = "booking_rule"
+class BookingRuleViolation(Invalid):
+    code = "booking_rule"
 
-    def __init__(self, rule: str, message: str, **extra):
+    def __init__(self, rule: str, message: str, **extra: Any) -> None:
         self.rule = rule
-        super().__init__(message, {"rule": rule, **extra})
+        super().__init__(message, detail={"message": message, "rule": rule, **extra})
 
 
-class InvalidTransition(BookingError):
-    status = 409
-    error = "invalid_transition"
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
 
-    def __init__(self, message: str, *, status_now: str | None = None):
-        super().__init__(message, {"status": status_now})
+    def __init__(self, message: str, *, status_now: str | None = None) -> None:
+        super().__init__(message, detail={"message": message, "status": status_now})

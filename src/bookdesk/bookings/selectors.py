@@ -8,9 +8,10 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Cast
-from django.http import Http404
+from django.utils import timezone
 
 from bookdesk.bookings.models import OPEN_STATUSES, Booking, BookingStatus
+from bookdesk.core.errors import NotFound
 from bookdesk.resources.selectors import resources_approvable_by
 
 
@@ -25,11 +26,34 @@ def bookings_visible_to(user) -> QuerySet:
 
 
 def booking_get_visible(user, pk) -> Booking:
-    """The booking if ``user`` may see it; otherwise 404, so its existence does not leak."""
+    """The booking if ``user`` may see it; otherwise NotFound, so its existence does not leak."""
     try:
         return bookings_visible_to(user).get(pk=pk)
     except (Booking.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such booking") from None
+        raise NotFound("No such booking.") from None
+
+
+def bookings_upcoming_for(user) -> QuerySet:
+    """The user's own open bookings that have not ended, soonest first."""
+    return (
+        Booking.objects.filter(requester=user, status__in=OPEN_STATUSES, end__gt=timezone.now())
+        .select_related("resource")
+        .order_by("start", "id")
+    )
+
+
+def bookings_of_requester(user, *, status: str = "", when: str = "upcoming") -> QuerySet:
+    """The user's own bookings: ``when`` is upcoming (soonest first), past or all (latest
+    first); ``status`` narrows to one state."""
+    qs = Booking.objects.filter(requester=user).select_related("resource")
+    if status:
+        qs = qs.filter(status=status)
+    now = timezone.now()
+    if when == "upcoming":
+        return qs.filter(end__gt=now).order_by("start", "id")
+    if when == "past":
+        qs = qs.filter(end__lte=now)
+    return qs.order_by("-start", "-id")
 
 
 def bookings_list(

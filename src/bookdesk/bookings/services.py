@@ -17,19 +17,19 @@ serialises writers, so the check just before the insert cannot be overtaken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypedDict
 
 import structlog
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookdesk.audit.services import audit_record
-from bookdesk.bookings import recurrence
+from bookdesk.bookings import mail, recurrence
 from bookdesk.bookings.errors import (
     BookingConflict,
-    BookingError,
     BookingRuleViolation,
     InvalidTransition,
     slot,
@@ -43,8 +43,8 @@ from bookdesk.bookings.models import (
 )
 from bookdesk.bookings.rules import check_request_rules
 from bookdesk.bookings.selectors import slot_conflicts
-from bookdesk.notifications import booking_mail
-from bookdesk.ops.metrics import BOOKINGS
+from bookdesk.core.errors import DomainError, Forbidden
+from bookdesk.core.metrics import BOOKINGS
 from bookdesk.resources.models import Resource
 from bookdesk.resources.selectors import user_may_decide
 
@@ -53,17 +53,12 @@ log = structlog.get_logger("bookdesk.bookings")
 AUTO_REJECT_REASON = "Another request for the same time was approved."
 
 
-def _notify(name: str, booking: Booking, **kwargs) -> None:
-    """Queue a booking mail: outbox rows in the current transaction, sent by the worker."""
-    getattr(booking_mail, name)(booking, **kwargs)
-
-
 def _close(
     booking: Booking,
     *,
     status: str,
     action: str,
-    mail: str,
+    notify: Callable[..., int],
     actor=None,
     request=None,
     decision_reason: str | None = None,
@@ -82,7 +77,7 @@ def _close(
         booking.decision_reason = decision_reason
     booking.save()
     audit_record(action=action, actor=actor, request=request, target=booking, **audit)
-    _notify(mail, booking, **(mail_kwargs or {}))
+    notify(booking, **(mail_kwargs or {}))
 
 
 def _count_after_commit(action: str, n: int = 1) -> None:
@@ -143,9 +138,14 @@ def _holds(resource: Resource, status: str) -> bool:
     )
 
 
+def user_may_cancel(user, booking: Booking) -> bool:
+    """The requester or an admin (whether the booking is still open is checked apart)."""
+    return bool(user.is_admin or booking.requester_id == user.pk)
+
+
 def _require_decider(actor, booking: Booking) -> None:
     if not user_may_decide(actor, booking.resource):
-        raise PermissionDenied("Only an approver of this resource or an admin may decide.")
+        raise Forbidden("Only an approver of this resource or an admin may decide.")
 
 
 # --- request ------------------------------------------------------------------------------
@@ -187,9 +187,9 @@ def _after_create(booking: Booking, *, requester, request, notify: bool = True, 
         )
         _count_after_commit("approved")
         if notify:
-            _notify("notify_decided", booking)
+            mail.notify_decided(booking)
     elif notify:
-        _notify("notify_request_received", booking)
+        mail.notify_request_received(booking)
 
 
 def booking_request(
@@ -397,7 +397,7 @@ def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
         booking.decision_reason = ""
         _save_checked(booking)
         audit_record(action="booking.approved", actor=actor, request=request, target=booking)
-        _notify("notify_decided", booking)
+        mail.notify_decided(booking)
         losers = list(
             Booking.objects.select_for_update(of=("self",))
             .select_related("resource", "requester")
@@ -414,7 +414,7 @@ def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
                 loser,
                 status=BookingStatus.REJECTED,
                 action="booking.rejected",
-                mail="notify_auto_rejected",
+                notify=mail.notify_auto_rejected,
                 actor=actor,
                 request=request,
                 decision_reason=AUTO_REJECT_REASON,
@@ -445,7 +445,7 @@ def booking_reject(*, booking: Booking, actor, reason: str, request=None) -> Boo
             booking,
             status=BookingStatus.REJECTED,
             action="booking.rejected",
-            mail="notify_decided",
+            notify=mail.notify_decided,
             actor=actor,
             request=request,
             decision_reason=reason,
@@ -455,29 +455,44 @@ def booking_reject(*, booking: Booking, actor, reason: str, request=None) -> Boo
     return booking
 
 
-def bookings_decide(*, ids: list[int], action: str, actor, reason: str = "", request=None):
+class DecisionResult(TypedDict, total=False):
+    id: int
+    ok: bool
+    status: str
+    error: str
+    message: str
+
+
+def booking_decide(*, booking: Booking, action: str, actor, reason: str = "", request=None):
+    """Approve or reject one request (``action`` is "approve" or "reject")."""
+    if action == "approve":
+        return booking_approve(booking=booking, actor=actor, request=request)
+    if action == "reject":
+        return booking_reject(booking=booking, actor=actor, reason=reason, request=request)
+    raise BookingRuleViolation("action", "The action is approve or reject.")
+
+
+def bookings_decide(
+    *, ids: list[int], action: str, actor, reason: str = "", request=None
+) -> list[DecisionResult]:
     """Approve or reject many requests, each on its own; returns one result per id."""
     if action not in {"approve", "reject"}:
         raise BookingRuleViolation("action", "The action is approve or reject.")
     if action == "reject" and not (reason or "").strip():
         raise BookingRuleViolation("reason_required", "Say why the requests are rejected.")
-    results = []
+    found = Booking.objects.in_bulk(list(ids))
+    results: list[DecisionResult] = []
     for pk in dict.fromkeys(ids):  # keep order, drop repeats
-        booking = Booking.objects.filter(pk=pk).first()
+        booking = found.get(pk)
         if booking is None:
             results.append({"id": pk, "ok": False, "error": "not_found", "message": "Not found."})
             continue
         try:
-            if action == "approve":
-                booking = booking_approve(booking=booking, actor=actor, request=request)
-            else:
-                booking = booking_reject(
-                    booking=booking, actor=actor, reason=reason, request=request
-                )
-        except PermissionDenied as exc:
-            results.append({"id": pk, "ok": False, "error": "forbidden", "message": str(exc)})
-        except BookingError as exc:
-            results.append({"id": pk, "ok": False, "error": exc.error, "message": exc.message})
+            booking = booking_decide(
+                booking=booking, action=action, actor=actor, reason=reason, request=request
+            )
+        except DomainError as exc:
+            results.append({"id": pk, "ok": False, "error": exc.code, "message": exc.message})
         else:
             results.append({"id": pk, "ok": True, "status": booking.status})
     return results
@@ -496,8 +511,8 @@ def booking_cancel(*, booking: Booking, actor, scope: str = "one", request=None)
         raise BookingRuleViolation("scope", "The scope is one or following.")
     with transaction.atomic():
         booking = _locked(booking)
-        if not (actor.is_admin or booking.requester_id == actor.pk):
-            raise PermissionDenied("Only the requester or an admin may cancel a booking.")
+        if not user_may_cancel(actor, booking):
+            raise Forbidden("Only the requester or an admin may cancel a booking.")
         if booking.status not in OPEN_STATUSES:
             raise InvalidTransition(
                 f"Only pending or approved bookings can be cancelled; this one is "
@@ -522,7 +537,7 @@ def booking_cancel(*, booking: Booking, actor, scope: str = "one", request=None)
                 target,
                 status=BookingStatus.CANCELLED,
                 action="booking.cancelled",
-                mail="notify_cancelled",
+                notify=mail.notify_cancelled,
                 actor=actor,
                 request=request,
                 mail_kwargs={"was_approved": previous == BookingStatus.APPROVED},
@@ -550,7 +565,7 @@ def bookings_expire_stale(*, now: datetime | None = None, batch: int = 500) -> i
                     booking,
                     status=BookingStatus.EXPIRED,
                     action="booking.expired",
-                    mail="notify_auto_rejected",
+                    notify=mail.notify_auto_rejected,
                 )
         total += len(stale)
         if len(stale) < batch:

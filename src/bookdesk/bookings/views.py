@@ -10,15 +10,13 @@ import contextlib
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookdesk.audit.models import AuditEvent
+from bookdesk.audit.selectors import history_of
 from bookdesk.bookings import services
-from bookdesk.bookings.errors import BookingError
+from bookdesk.bookings.availability import free_resources
 from bookdesk.bookings.forms import (
     AvailabilityForm,
     BookingForm,
@@ -26,24 +24,23 @@ from bookdesk.bookings.forms import (
     DecisionForm,
     MyBookingsFilterForm,
 )
-from bookdesk.bookings.models import OPEN_STATUSES, Booking
-from bookdesk.bookings.page_access import verified_required
-from bookdesk.bookings.selectors import booking_get_visible, pending_for_approver
-from bookdesk.resources.models import Resource
-from bookdesk.resources.selectors import availability, user_may_decide
+from bookdesk.bookings.selectors import (
+    booking_get_visible,
+    bookings_of_requester,
+    bookings_upcoming_for,
+    pending_for_approver,
+)
+from bookdesk.core.access import verified_required
+from bookdesk.core.errors import DomainError
+from bookdesk.core.pages import page_status
+from bookdesk.resources.selectors import user_may_decide
 
 PAGE_SIZE = 25
 
 
 @verified_required
 def home(request):
-    upcoming = (
-        Booking.objects.filter(
-            requester=request.user, status__in=OPEN_STATUSES, end__gt=timezone.now()
-        )
-        .select_related("resource")
-        .order_by("start", "id")[:10]
-    )
+    upcoming = bookings_upcoming_for(request.user)[:10]
     pending_count = pending_for_approver(request.user).count() if request.user.is_approver else 0
     return render(request, "home.html", {"upcoming": upcoming, "pending_count": pending_count})
 
@@ -51,20 +48,11 @@ def home(request):
 @verified_required
 def my_bookings(request):
     form = MyBookingsFilterForm(request.GET or None)
-    bookings = Booking.objects.filter(requester=request.user).select_related("resource")
     status, when = "", "upcoming"
     if form.is_bound and form.is_valid():
         status = form.cleaned_data["status"]
         when = form.cleaned_data["when"] or "upcoming"
-    if status:
-        bookings = bookings.filter(status=status)
-    now = timezone.now()
-    if when == "upcoming":
-        bookings = bookings.filter(end__gt=now).order_by("start", "id")
-    elif when == "past":
-        bookings = bookings.filter(end__lte=now).order_by("-start", "-id")
-    else:
-        bookings = bookings.order_by("-start", "-id")
+    bookings = bookings_of_requester(request.user, status=status, when=when)
     page = Paginator(bookings, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -75,54 +63,41 @@ def my_bookings(request):
     )
 
 
-def _history(booking):
-    return AuditEvent.objects.filter(
-        target_type=booking._meta.label_lower, target_id=str(booking.pk)
-    ).order_by("at", "id")
-
-
-def _may_cancel(user, booking) -> bool:
-    return booking.is_open and (booking.requester_id == user.pk or user.is_admin)
-
-
-def _detail_context(request, booking, **extra):
-    return {
+def detail_page(request, booking, *, status: int = 200, **extra):
+    """The booking's page; the buttons offered follow the services' own rules."""
+    context = {
         "booking": booking,
-        "history": _history(booking),
-        "may_cancel": _may_cancel(request.user, booking),
+        "history": history_of(booking),
+        "may_cancel": booking.is_open and services.user_may_cancel(request.user, booking),
         "may_decide": booking.status == "pending"
         and user_may_decide(request.user, booking.resource),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
         "decision_form": extra.pop("decision_form", None) or DecisionForm(),
         **extra,
     }
+    return render(request, "bookings/detail.html", context, status=status)
 
 
 @verified_required
 def booking_detail(request, pk: int):
-    booking = booking_get_visible(request.user, pk)
-    return render(request, "bookings/detail.html", _detail_context(request, booking))
+    return detail_page(request, booking_get_visible(request.user, pk))
 
 
 @require_POST
 @verified_required
 def booking_cancel(request, pk: int):
     booking = booking_get_visible(request.user, pk)
-    if not _may_cancel(request.user, booking):
-        raise PermissionDenied("Only the requester or an admin may cancel this booking.")
     form = CancelForm(request.POST)
     if not form.is_valid():
-        context = _detail_context(request, booking, cancel_form=form)
-        return render(request, "bookings/detail.html", context, status=422)
+        return detail_page(request, booking, status=422, cancel_form=form)
     scope = form.cleaned_data["scope"] or "one"
     if scope == "following" and booking.series_id is None:
         scope = "one"
     try:
         services.booking_cancel(booking=booking, actor=request.user, scope=scope, request=request)
-    except BookingError as exc:
+    except DomainError as exc:
         booking.refresh_from_db()
-        context = _detail_context(request, booking, error=exc.message)
-        return render(request, "bookings/detail.html", context, status=exc.status)
+        return detail_page(request, booking, status=page_status(exc), error=exc.message)
     messages.success(request, "The booking is cancelled.")
     return redirect("bookings:detail", pk=booking.pk)
 
@@ -172,13 +147,13 @@ def booking_new(request):
             )
         else:
             booking = services.booking_request(**common)
-    except BookingError as exc:
+    except DomainError as exc:
         context = {
             "form": form,
             "error": exc,
             "conflicts": _conflict_texts(exc, data["resource"]),
         }
-        return render(request, "bookings/book.html", context, status=exc.status)
+        return render(request, "bookings/book.html", context, status=page_status(exc))
     if data.get("repeat"):
         booked, skipped = _series_outcome(result, data["resource"])
         text = f"{len(booked)} occurrence{'s' if len(booked) != 1 else ''} booked."
@@ -227,47 +202,15 @@ def availability_search(request):
     form = AvailabilityForm(request.GET or None)
     results = None
     if form.is_bound and form.is_valid():
-        results = _free_resources(form.cleaned_data)
+        data = form.cleaned_data
+        results = free_resources(
+            day=data["date"],
+            time_from=data["time_from"],
+            time_to=data["time_to"],
+            capacity=data.get("capacity"),
+            kind=data.get("kind") or None,
+        )
     status = 422 if form.is_bound and not form.is_valid() else 200
     return render(
         request, "bookings/availability.html", {"form": form, "results": results}, status=status
     )
-
-
-def _free_resources(data) -> list[dict]:
-    """Resources free for the whole asked window, read in each resource's own zone.
-
-    One availability() call per distinct zone among the candidates (a handful in practice).
-    """
-    candidates = Resource.objects.filter(is_active=True)
-    if data.get("capacity"):
-        candidates = candidates.filter(capacity__gte=data["capacity"])
-    if data.get("kind"):
-        candidates = candidates.filter(kind=data["kind"])
-    by_zone: dict[str, list[int]] = {}
-    for pk, zone in candidates.values_list("pk", "timezone"):
-        by_zone.setdefault(zone, []).append(pk)
-    found = []
-    for zone_name, ids in by_zone.items():
-        resource_zone = Resource(timezone=zone_name).zone
-        start = datetime.combine(data["date"], data["time_from"], tzinfo=resource_zone)
-        end = datetime.combine(data["date"], data["time_to"], tzinfo=resource_zone)
-        for item in availability(
-            start=start,
-            end=end,
-            capacity=data.get("capacity"),
-            kind=data.get("kind") or None,
-            resource_ids=None if len(by_zone) == 1 else ids,
-        ):
-            if item.is_free:
-                found.append(
-                    {
-                        "resource": item.resource,
-                        "start": start,
-                        "end": end,
-                        "local_start": f"{start:%Y-%m-%dT%H:%M}",
-                        "local_end": f"{end:%Y-%m-%dT%H:%M}",
-                    }
-                )
-    found.sort(key=lambda f: (f["resource"].capacity, f["resource"].name))
-    return found

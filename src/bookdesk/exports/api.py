@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from ninja import Field, Router, Schema
 
-from bookdesk.api.errors import ApiError
-from bookdesk.audit.services import audit_record
 from bookdesk.exports import feeds
-from bookdesk.exports.filters import FilterError, parse_filters
-from bookdesk.exports.jobs import export_job_create, job_path
+from bookdesk.exports.filters import parse_filters
+from bookdesk.exports.jobs import export_job_create, export_job_download
 from bookdesk.exports.models import ExportJob, ExportStatus
-from bookdesk.exports.responses import export_response
-from bookdesk.exports.services import FORMATS, export_prepare
+from bookdesk.exports.responses import export_response, job_file_response
+from bookdesk.exports.selectors import export_job_of
+from bookdesk.exports.services import export_prepare
 from bookdesk.resources.selectors import resources_for
 
 router = Router(tags=["exports"])
@@ -29,10 +28,7 @@ FILTERS_DOC = (
 
 
 def _export(request, fmt: str):
-    try:
-        filters = parse_filters(request.GET)
-    except FilterError as exc:
-        raise ApiError(422, "invalid", exc.detail) from None
+    filters = parse_filters(request.GET)
     prepared = export_prepare(user=request.user, filters=filters, fmt=fmt, request=request)
     return export_response(prepared, fmt)
 
@@ -100,42 +96,19 @@ def create_job(request, payload: JobIn):
     query.setlist("resource", [str(r) for r in payload.resource])
     query.setlist("status", payload.status)
     query["requester"] = payload.requester or ""
-    try:
-        filters = parse_filters(query)
-    except FilterError as exc:
-        raise ApiError(422, "invalid", exc.detail) from None
+    filters = parse_filters(query)
     job = export_job_create(user=request.user, filters=filters, fmt=payload.format, request=request)
     return 202, _job_out(job)
 
 
-def _own_job(request, job_id: int) -> ExportJob:
-    job = ExportJob.objects.filter(pk=job_id, user=request.user).first()
-    if job is None:
-        raise Http404
-    return job
-
-
 @router.get("/exports/jobs/{job_id}", response=JobOut, summary="A background export's progress")
 def get_job(request, job_id: int):
-    return _job_out(_own_job(request, job_id))
+    return _job_out(export_job_of(request.user, job_id))
 
 
 @router.get("/exports/jobs/{job_id}/file", summary="A finished background export's file")
 def get_job_file(request, job_id: int):
-    job = _own_job(request, job_id)
-    if job.status != ExportStatus.DONE:
-        raise ApiError(409, "not_ready", f"The export is {job.get_status_display().lower()}.")
-    try:
-        handle = job_path(job).open("rb")
-    except FileNotFoundError:
-        raise ApiError(410, "gone", "The export file was removed; start it again.") from None
-    audit_record(action="export.downloaded", actor=request.user, request=request, target=job)
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"bookings-{job.created_at:%Y%m%d-%H%M%S}.{job.format}",
-        content_type=FORMATS[job.format],
-    )
+    return job_file_response(export_job_download(user=request.user, job_id=job_id, request=request))
 
 
 # --- calendar feeds -------------------------------------------------------------------------

@@ -6,14 +6,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from bookdesk.bookings.models import BookingStatus
+from bookdesk.core.errors import Invalid
 
 
-class FilterError(ValueError):
-    """A filter value is malformed; ``detail`` is a list of {loc, msg} like the API's 422."""
+class FilterError(Invalid):
+    """A filter value is malformed; ``detail`` is a list of {loc, msg}, as the API's other
+    invalid requests say it."""
 
-    def __init__(self, detail: list[dict]):
-        super().__init__("; ".join(d["msg"] for d in detail))
-        self.detail = detail
+    def __init__(self, detail: list[dict]) -> None:
+        super().__init__("; ".join(d["msg"] for d in detail), detail=detail)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ import contextlib
 import os
 import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 from django.conf import settings
@@ -20,10 +22,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bookdesk.audit.services import audit_record
+from bookdesk.core.errors import Conflict, Gone, NotFound
 from bookdesk.exports import writers
 from bookdesk.exports.filters import ExportFilters
 from bookdesk.exports.models import ExportJob, ExportStatus
+from bookdesk.exports.pgcopy import csv_stream
 from bookdesk.exports.selectors import bookings_for_export, export_rows
+from bookdesk.exports.services import FORMATS
 
 log = structlog.get_logger("bookdesk.exports")
 
@@ -52,6 +57,36 @@ def export_job_create(*, user, filters: ExportFilters, fmt: str, request=None) -
 
 def job_path(job: ExportJob) -> Path:
     return Path(settings.EXPORTS_DIR) / job.file_name
+
+
+@dataclass(frozen=True)
+class JobFile:
+    handle: BinaryIO
+    filename: str
+    content_type: str
+
+
+def export_job_download(*, user, job_id: int, request=None) -> JobFile:
+    """Open a finished export of ``user``'s for download, and audit it.
+
+    NotFound for someone else's job, Conflict while it is not done, Gone once its file was
+    removed (the caller then starts it again).
+    """
+    job = ExportJob.objects.filter(pk=job_id, user=user).first()
+    if job is None:
+        raise NotFound("No such export.")
+    if job.status != ExportStatus.DONE:
+        raise Conflict(f"The export is {job.get_status_display().lower()}.", code="not_ready")
+    try:
+        handle = job_path(job).open("rb")
+    except FileNotFoundError:
+        raise Gone("The export file was removed; start it again.") from None
+    audit_record(action="export.downloaded", actor=user, request=request, target=job)
+    return JobFile(
+        handle=handle,
+        filename=f"bookings-{job.created_at:%Y%m%d-%H%M%S}.{job.format}",
+        content_type=FORMATS[job.format],
+    )
 
 
 def _claim_next() -> ExportJob | None:
@@ -120,8 +155,6 @@ def _progress_recorder(job: ExportJob):
 
 
 def _run(job: ExportJob, save_progress) -> None:
-    from bookdesk.exports.responses import csv_stream
-
     counted = 0
 
     def progress(done: int) -> None:

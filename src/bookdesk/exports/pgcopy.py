@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from django.db import connection
 from django.db.models import F, Func, QuerySet, TextField
 
+from bookdesk.exports import writers
+from bookdesk.exports.rows import COLUMNS, SOURCES
+from bookdesk.exports.selectors import export_rows
 from bookdesk.exports.writers import DANGEROUS_PREFIXES, HEADER, ProgressFn
 
 _DANGER_SQL = ", ".join(
@@ -70,24 +73,25 @@ class _UtcIso(Func):
         return f"{_iso_seconds(f'({moment} AT TIME ZONE {chr(39)}UTC{chr(39)})')} || '+00:00'", []
 
 
+# How PostgreSQL formats each CSV column as writers.csv_chunks does (see COLUMNS).
+_TEXT = ("resource", "location", "requester", "title", "purpose", "decided_by", "decision_reason")
+_LOCAL = ("start", "end")
+_UTC = ("created_at", "decided_at")
+
+
+def _column(name: str):
+    source = getattr(SOURCES, name)
+    if name in _TEXT:
+        return _Neutralised(F(source))
+    if name in _LOCAL:
+        return _LocalIso(F(source), F(SOURCES.timezone))
+    if name in _UTC:
+        return _UtcIso(F(source))
+    return source
+
+
 def _formatted(qs: QuerySet) -> QuerySet:
-    return qs.values_list(
-        "id",
-        _Neutralised(F("resource__name")),
-        _Neutralised(F("resource__location")),
-        _Neutralised(F("requester__email")),
-        _Neutralised(F("title")),
-        _Neutralised(F("purpose")),
-        "attendees",
-        "status",
-        _LocalIso(F("start"), F("resource__timezone")),
-        _LocalIso(F("end"), F("resource__timezone")),
-        "resource__timezone",
-        _UtcIso(F("created_at")),
-        _Neutralised(F("decided_by__email")),
-        _UtcIso(F("decided_at")),
-        _Neutralised(F("decision_reason")),
-    )
+    return qs.values_list(*(_column(name) for name in COLUMNS))
 
 
 def copy_csv_chunks(
@@ -128,3 +132,10 @@ def copy_csv_chunks(
             # The client went away mid-COPY: the connection is mid-protocol, so drop it
             # rather than hand it to the next request.
             connection.close()
+
+
+def csv_stream(queryset, progress=None):
+    """CSV bytes of ``queryset``: formatted by PostgreSQL's COPY there, by Python elsewhere."""
+    if connection.vendor == "postgresql":
+        return copy_csv_chunks(queryset, progress=progress)
+    return writers.csv_chunks(export_rows(queryset), progress=progress)

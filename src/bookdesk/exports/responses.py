@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import FileResponse, StreamingHttpResponse
 
 from bookdesk.exports import writers
-from bookdesk.exports.pgcopy import copy_csv_chunks
+from bookdesk.exports.jobs import JobFile
+from bookdesk.exports.pgcopy import csv_stream
 from bookdesk.exports.selectors import export_rows
 from bookdesk.exports.services import PreparedExport
-
-
-def csv_stream(queryset, progress=None):
-    """CSV bytes of ``queryset``: formatted by PostgreSQL's COPY there, by Python elsewhere."""
-    if connection.vendor == "postgresql":
-        return copy_csv_chunks(queryset, progress=progress)
-    return writers.csv_chunks(export_rows(queryset), progress=progress)
 
 
 def export_response(prepared: PreparedExport, fmt: str):
@@ -40,4 +33,16 @@ def export_response(prepared: PreparedExport, fmt: str):
     response["X-Export-Rows"] = str(prepared.row_count)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def job_file_response(job_file: JobFile) -> FileResponse:
+    """A finished background export, as a download."""
+    response = FileResponse(
+        job_file.handle,
+        as_attachment=True,
+        filename=job_file.filename,
+        content_type=job_file.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -9,28 +9,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from bookdesk.bookings.selectors import bookings_visible_to
+from bookdesk.core.errors import NotFound
 from bookdesk.exports.filters import ExportFilters
+from bookdesk.exports.models import ExportJob
+from bookdesk.exports.rows import SOURCES, ExportRow
 
-# The columns every format reads, as one flat tuple per booking (no model instances:
-# a million rows must not build a million objects).
-EXPORT_FIELDS = (
-    "id",
-    "resource__name",
-    "resource__location",
-    "requester__email",
-    "title",
-    "purpose",
-    "attendees",
-    "status",
-    "start",
-    "end",
-    "resource__timezone",
-    "created_at",
-    "updated_at",
-    "decided_by__email",
-    "decided_at",
-    "decision_reason",
-)
+# The columns every format reads, in ExportRow's order.
+EXPORT_FIELDS: tuple[str, ...] = tuple(SOURCES)
 
 
 def bookings_for_export(user, filters: ExportFilters) -> QuerySet:
@@ -53,11 +38,24 @@ def bookings_for_export(user, filters: ExportFilters) -> QuerySet:
     return qs.order_by("start", "id")
 
 
+def export_jobs_of(user) -> QuerySet:
+    """The user's background exports, newest first."""
+    return ExportJob.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def export_job_of(user, job_id: int) -> ExportJob:
+    """One of the user's background exports; NotFound for anyone else's."""
+    job = ExportJob.objects.filter(pk=job_id, user=user).first()
+    if job is None:
+        raise NotFound("No such export.")
+    return job
+
+
 CHUNK_ROWS = 2000
 
 
-def export_rows(qs: QuerySet) -> Iterator[tuple]:
-    """Flat tuples in EXPORT_FIELDS order, read CHUNK_ROWS at a time from a server-side cursor.
+def export_rows(qs: QuerySet) -> Iterator[ExportRow]:
+    """ExportRows, read CHUNK_ROWS at a time from a server-side cursor.
 
     On PostgreSQL the rows come from a named cursor, like ``QuerySet.iterator()`` would use,
     but opened here so that the cursor may parse timestamps with psycopg's C loader: Django
@@ -67,12 +65,12 @@ def export_rows(qs: QuerySet) -> Iterator[tuple]:
     """
     values = qs.values_list(*EXPORT_FIELDS)
     if connection.vendor != "postgresql":
-        yield from values.iterator(chunk_size=CHUNK_ROWS)
+        yield from map(ExportRow._make, values.iterator(chunk_size=CHUNK_ROWS))
         return
     yield from _postgresql_rows(values)
 
 
-def _postgresql_rows(values: QuerySet) -> Iterator[tuple]:
+def _postgresql_rows(values: QuerySet) -> Iterator[ExportRow]:
     from psycopg.types.datetime import TimestamptzLoader
 
     sql, params = values.query.sql_with_params()
@@ -86,6 +84,6 @@ def _postgresql_rows(values: QuerySet) -> Iterator[tuple]:
         cursor.itersize = CHUNK_ROWS
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK_ROWS):
-            yield from chunk
+            yield from map(ExportRow._make, chunk)
     finally:
         cursor.close()

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET, require_POST
 
-from bookdesk.audit.services import audit_record
 from bookdesk.bookings.models import BookingStatus
-from bookdesk.bookings.page_access import verified_required
+from bookdesk.core.access import verified_required
 from bookdesk.exports import feeds, jobs
 from bookdesk.exports.filters import FilterError, parse_filters
-from bookdesk.exports.models import ExportJob, ExportStatus
-from bookdesk.exports.responses import export_response
-from bookdesk.exports.selectors import export_rows
+from bookdesk.exports.models import ExportStatus
+from bookdesk.exports.responses import export_response, job_file_response
+from bookdesk.exports.selectors import bookings_for_export, export_jobs_of, export_rows
 from bookdesk.exports.services import FORMATS, export_prepare
 from bookdesk.exports.writers import ics_chunks
 from bookdesk.resources.selectors import resources_for
@@ -25,7 +24,7 @@ from bookdesk.resources.selectors import resources_for
 
 def _page(request, *, errors=None, status=200):
     user = request.user
-    user_jobs = list(ExportJob.objects.filter(user=user)[:20])
+    user_jobs = list(export_jobs_of(user)[:20])
     context = {
         "resources": resources_for(user, include_inactive=True),
         "statuses": BookingStatus.choices,
@@ -54,8 +53,6 @@ def exports_page(request):
         filters = parse_filters(request.POST)
     except FilterError as exc:
         return _page(request, errors=[d["msg"] for d in exc.detail], status=422)
-    from bookdesk.exports.selectors import bookings_for_export
-
     if bookings_for_export(request.user, filters).count() > settings.EXPORT_BACKGROUND_ROWS:
         job = jobs.export_job_create(user=request.user, filters=filters, fmt=fmt, request=request)
         messages.info(
@@ -71,23 +68,9 @@ def exports_page(request):
 @require_GET
 @verified_required
 def job_download(request, pk: int):
-    job = ExportJob.objects.filter(pk=pk, user=request.user, status=ExportStatus.DONE).first()
-    if job is None:
-        raise Http404("No such export.")
-    try:
-        handle = jobs.job_path(job).open("rb")
-    except FileNotFoundError:
-        raise Http404("The export file is gone; run the export again.") from None
-    audit_record(action="export.downloaded", actor=request.user, request=request, target=job)
-    stamp = job.created_at.strftime("%Y%m%d-%H%M%S")
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"bookings-{stamp}.{job.format}",
-        content_type=FORMATS[job.format],
+    return job_file_response(
+        jobs.export_job_download(user=request.user, job_id=pk, request=request)
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""CSV, XLSX and iCalendar writers over export rows (tuples in EXPORT_FIELDS order).
+"""CSV, XLSX and iCalendar writers over export rows (``rows.ExportRow``).
 
 All three consume rows one at a time, so memory does not grow with the export: CSV and
 iCalendar are generators of bytes for a streaming response; XLSX goes through openpyxl's
@@ -14,30 +14,15 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
-from django.conf import settings
+from bookdesk.bookings.ics import booking_uid
+from bookdesk.core.zones import zone_named
+from bookdesk.exports.rows import COLUMNS, ExportRow
 
-HEADER = [
-    "id",
-    "resource",
-    "location",
-    "requester",
-    "title",
-    "purpose",
-    "attendees",
-    "status",
-    "start",
-    "end",
-    "timezone",
-    "created_at",
-    "decided_by",
-    "decided_at",
-    "decision_reason",
-]
+HEADER = list(COLUMNS)
 XLSX_HEADER = [
     *HEADER[:8],
     "start (local)",
@@ -60,25 +45,19 @@ def neutralise(text: str) -> str:
     return text
 
 
-class _Zones(dict):
-    def __missing__(self, name: str) -> zoneinfo.ZoneInfo:
-        try:
-            zone = zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        self[name] = zone
-        return zone
-
-
 def _utc_iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds") if value is not None else ""
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
 
 
 # --- CSV ------------------------------------------------------------------------------------
 
 
 def csv_chunks(
-    rows: Iterable[tuple], *, batch: int = 1000, progress: ProgressFn | None = None
+    rows: Iterable[ExportRow], *, batch: int = 1000, progress: ProgressFn | None = None
 ) -> Iterator[bytes]:
     """Encoded CSV, a batch of rows per chunk (fewer, bigger writes to the socket).
 
@@ -89,45 +68,27 @@ def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
-    zones = _Zones()
     pending = 0
     done = 0
-    for (
-        pk,
-        resource,
-        location,
-        requester,
-        title,
-        purpose,
-        attendees,
-        status,
-        start,
-        end,
-        tz,
-        created_at,
-        _updated_at,
-        decided_by,
-        decided_at,
-        reason,
-    ) in rows:
-        zone = zones[tz]
+    for row in rows:
+        zone = zone_named(row.timezone)
         writer.writerow(
             (
-                pk,
-                neutralise(resource),
-                neutralise(location),
-                neutralise(requester),
-                neutralise(title),
-                neutralise(purpose),
-                attendees,
-                status,
-                start.astimezone(zone).isoformat(timespec="seconds"),
-                end.astimezone(zone).isoformat(timespec="seconds"),
-                tz,
-                _utc_iso(created_at),
-                neutralise(decided_by or ""),
-                _utc_iso(decided_at),
-                neutralise(reason),
+                row.id,
+                neutralise(row.resource),
+                neutralise(row.location),
+                neutralise(row.requester),
+                neutralise(row.title),
+                neutralise(row.purpose),
+                row.attendees,
+                row.status,
+                row.start.astimezone(zone).isoformat(timespec="seconds"),
+                row.end.astimezone(zone).isoformat(timespec="seconds"),
+                row.timezone,
+                _utc_iso(row.created_at),
+                neutralise(row.decided_by or ""),
+                _utc_iso(row.decided_at),
+                neutralise(row.decision_reason),
             )
         )
         pending += 1
@@ -148,7 +109,7 @@ def csv_chunks(
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def write_xlsx(rows: Iterable[tuple], target, *, progress: ProgressFn | None = None) -> int:
+def write_xlsx(rows: Iterable[ExportRow], target, *, progress: ProgressFn | None = None) -> int:
     """Write an XLSX workbook of ``rows`` to ``target`` (path or binary file); returns rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -173,46 +134,28 @@ def write_xlsx(rows: Iterable[tuple], target, *, progress: ProgressFn | None = N
             return cell
         return value
 
-    zones = _Zones()
     count = 0
-    for (
-        pk,
-        resource,
-        location,
-        requester,
-        title,
-        purpose,
-        attendees,
-        status,
-        start,
-        end,
-        tz,
-        created_at,
-        _updated_at,
-        decided_by,
-        decided_at,
-        reason,
-    ) in rows:
-        zone = zones[tz]
+    for row in rows:
+        zone = zone_named(row.timezone)
         sheet.append(
             (
-                pk,
-                text(resource),
-                text(location),
-                text(requester),
-                text(title),
-                text(purpose),
-                attendees,
-                status,
+                row.id,
+                text(row.resource),
+                text(row.location),
+                text(row.requester),
+                text(row.title),
+                text(row.purpose),
+                row.attendees,
+                row.status,
                 # Real date-times, as the resource's wall clock (Excel has no time zones);
                 # the timezone column names the zone.
-                start.astimezone(zone).replace(tzinfo=None),
-                end.astimezone(zone).replace(tzinfo=None),
-                tz,
-                created_at.astimezone(UTC).replace(tzinfo=None) if created_at else None,
-                text(decided_by),
-                decided_at.astimezone(UTC).replace(tzinfo=None) if decided_at else None,
-                text(reason),
+                row.start.astimezone(zone).replace(tzinfo=None),
+                row.end.astimezone(zone).replace(tzinfo=None),
+                row.timezone,
+                _naive_utc(row.created_at),
+                text(row.decided_by),
+                _naive_utc(row.decided_at),
+                text(row.decision_reason),
             )
         )
         count += 1
@@ -224,7 +167,7 @@ def write_xlsx(rows: Iterable[tuple], target, *, progress: ProgressFn | None = N
     return count
 
 
-def xlsx_tempfile(rows: Iterable[tuple]) -> tuple[BinaryIO, int]:
+def xlsx_tempfile(rows: Iterable[ExportRow]) -> tuple[BinaryIO, int]:
     """The workbook in an unnamed temporary file (gone when closed), rewound, and its rows."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
     count = write_xlsx(rows, handle)
@@ -243,14 +186,8 @@ ICAL_STATUS = {
 }
 
 
-def booking_uid(pk: int) -> str:
-    """Stable across exports and feeds, so calendar apps update events instead of doubling."""
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    return f"booking-{pk}@{host or 'bookdesk'}"
-
-
 def ics_chunks(
-    rows: Iterable[tuple],
+    rows: Iterable[ExportRow],
     *,
     name: str = "Bookdesk bookings",
     progress: ProgressFn | None = None,
@@ -268,38 +205,21 @@ def ics_chunks(
     # to_ical() closes the calendar; stream its head, the events, then the closing line.
     yield head.removesuffix("END:VCALENDAR\r\n").encode("utf-8")
     count = 0
-    for (
-        pk,
-        resource,
-        location,
-        requester,
-        title,
-        purpose,
-        _attendees,
-        status,
-        start,
-        end,
-        _tz,
-        created_at,
-        updated_at,
-        _decided_by,
-        _decided_at,
-        _reason,
-    ) in rows:
+    for row in rows:
         event = Event()
-        event.add("uid", booking_uid(pk))
-        event.add("dtstamp", (updated_at or created_at).astimezone(UTC))
-        event.add("dtstart", start.astimezone(UTC))
-        event.add("dtend", end.astimezone(UTC))
-        event.add("summary", title)
-        event.add("location", ", ".join(p for p in (resource, location) if p))
-        description = f"Requested by {requester}. Status: {status}."
-        if purpose:
-            description += f"\n\n{purpose}"
+        event.add("uid", booking_uid(row.id))
+        event.add("dtstamp", (row.updated_at or row.created_at).astimezone(UTC))
+        event.add("dtstart", row.start.astimezone(UTC))
+        event.add("dtend", row.end.astimezone(UTC))
+        event.add("summary", row.title)
+        event.add("location", ", ".join(p for p in (row.resource, row.location) if p))
+        description = f"Requested by {row.requester}. Status: {row.status}."
+        if row.purpose:
+            description += f"\n\n{row.purpose}"
         event.add("description", description)
-        event.add("status", ICAL_STATUS.get(status, "TENTATIVE"))
-        event.add("created", created_at.astimezone(UTC))
-        event.add("last-modified", updated_at.astimezone(UTC))
+        event.add("status", ICAL_STATUS.get(row.status, "TENTATIVE"))
+        event.add("created", row.created_at.astimezone(UTC))
+        event.add("last-modified", row.updated_at.astimezone(UTC))
         yield event.to_ical()
         count += 1
         if progress is not None and count % 2000 == 0:

@@ -2,8 +2,7 @@
 
 from django.contrib import admin, messages
 
-from bookdesk.accounts.admin_roles import ReadOnlyForAdminsMixin
-from bookdesk.audit.services import audit_record
+from bookdesk.core.admin_roles import ReadOnlyForAdminsMixin
 from bookdesk.notifications.models import DevMessage, OutboxMessage
 from bookdesk.notifications.outbox import SECRET_KINDS
 from bookdesk.notifications.services import outbox_retry_now
@@ -61,8 +60,7 @@ class OutboxMessageAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry now (pending or given-up messages)")
     def retry_now(self, request, queryset):
-        count = outbox_retry_now(messages=list(queryset))
-        audit_record(action="outbox.retried", request=request, count=count)
+        count = outbox_retry_now(messages=list(queryset), actor=request.user, request=request)
         self.message_user(
             request,
             f"{count} message(s) will be sent by the worker within seconds.",

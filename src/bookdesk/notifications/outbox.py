@@ -31,15 +31,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bookdesk.core.metrics import EMAILS
+from bookdesk.core.requestid import reset_request_id, set_request_id
 from bookdesk.notifications.models import OutboxMessage, OutboxStatus
-from bookdesk.ops.metrics import EMAILS
-from bookdesk.ops.requestid import reset_request_id, set_request_id
 
 log = structlog.get_logger("bookdesk.worker")
 
 CLAIM_BATCH = 10
-# Kinds whose body holds a secret (a password-reset or sign-in link).
-SECRET_KINDS = frozenset({"password_reset", "signin_code"})
+# Kinds whose body holds a secret (a password-reset link). Sign-in codes never pass through
+# the outbox: they are sent at once, while the user waits.
+SECRET_KINDS = frozenset({"password_reset"})
 # Errors that say the relay cannot take any mail from us now (unreachable, gone away, our
 # login or sender refused): the rest of a batch would fail the same way.
 RELAY_UNUSABLE = (

@@ -14,12 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone
 
+from bookdesk.audit.services import audit_record
+from bookdesk.core.requestid import current_request_id
 from bookdesk.notifications.models import OutboxMessage, OutboxStatus
-from bookdesk.ops.requestid import current_request_id
 
 Attachment = Mapping[str, Any] | tuple
 
@@ -97,10 +99,13 @@ def outbox_purge_sent() -> int:
     return deleted
 
 
-def outbox_retry_now(*, messages) -> int:
-    """Make pending or given-up messages due now (the admin's "retry now")."""
-    return (
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
-        .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
-        .update(status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
-    )
+def outbox_retry_now(*, messages, actor=None, request=None) -> int:
+    """Make pending or given-up messages due now (the admin's "retry now"), audited."""
+    with transaction.atomic():
+        count = (
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
+            .filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED])
+            .update(status=OutboxStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
+        )
+        audit_record(action="outbox.retried", actor=actor, request=request, count=count)
+    return count

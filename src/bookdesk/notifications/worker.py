@@ -1,8 +1,8 @@
 """The background worker behind `bookdesk worker`: sends the outbox, runs periodic tasks.
 
 It is a plain loop over the database (no broker): poll for due mail every
-WORKER_POLL_SECONDS, run PERIODIC_TASKS every WORKER_PERIODIC_SECONDS, stop cleanly on
-SIGTERM/SIGINT after the message in hand.
+WORKER_POLL_SECONDS, run the periodic tasks the apps registered (``core.periodic``) every
+WORKER_PERIODIC_SECONDS, stop cleanly on SIGTERM/SIGINT after the message in hand.
 """
 
 from __future__ import annotations
@@ -13,26 +13,18 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.utils.module_loading import import_string
 
+from bookdesk.core import periodic
+from bookdesk.core.dbmetrics import count_db_error
+from bookdesk.core.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING
+from bookdesk.core.requestid import reset_request_id, set_request_id
 from bookdesk.notifications import outbox
 from bookdesk.notifications.selectors import outbox_stats
-from bookdesk.ops.dbmetrics import count_db_error
-from bookdesk.ops.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING
-from bookdesk.ops.requestid import reset_request_id, set_request_id
-
-# Dotted paths of functions called with no arguments about once a minute. Each owner adds
-# its own line. A failing task is logged and the others still run.
-PERIODIC_TASKS: list[str] = [
-    "bookdesk.bookings.services.bookings_expire_stale",
-    "bookdesk.notifications.services.outbox_purge_sent",
-    "bookdesk.accounts.services.accounts_prune",
-    "bookdesk.exports.jobs.export_jobs_periodic",
-]
 
 log = structlog.get_logger("bookdesk.worker")
 GAUGE_EVERY_SECONDS = 10.0
@@ -45,17 +37,18 @@ def refresh_db_connections() -> None:
         close_old_connections()
 
 
-def run_periodic_tasks(tasks: list[str] | None = None) -> dict[str, object]:
-    """Run each task once; returns {path: result or the exception}."""
+def run_periodic_tasks(tasks: Mapping[str, periodic.Task] | None = None) -> dict[str, object]:
+    """Run each task once (the registered ones by default); returns {name: result or the
+    exception}. A failing task is logged and the others still run."""
     results: dict[str, object] = {}
-    for path in PERIODIC_TASKS if tasks is None else tasks:
+    for path, task in (periodic.registered() if tasks is None else tasks).items():
         # Each run gets its own id, so its log lines and audit rows can be found together.
         run_id = f"task-{uuid.uuid4().hex[:16]}"
         token = set_request_id(run_id)
         try:
             with structlog.contextvars.bound_contextvars(request_id=run_id, task=path):
                 try:
-                    result = import_string(path)()
+                    result = task()
                 except Exception as exc:
                     log.exception("periodic task failed")
                     results[path] = exc

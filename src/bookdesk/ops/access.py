@@ -7,7 +7,7 @@ import ipaddress
 
 from django.conf import settings
 
-from bookdesk.ops.clientip import client_ip
+from bookdesk.core.clientip import client_ip
 
 
 def operator_caller(request) -> bool:

@@ -9,7 +9,7 @@ class OpsConfig(AppConfig):
         from django.core.signals import got_request_exception
         from django.db.backends.signals import connection_created
 
-        from bookdesk.ops.dbmetrics import count_request_db_error, install_on_connection
+        from bookdesk.core.dbmetrics import count_request_db_error, install_on_connection
 
         connection_created.connect(install_on_connection, dispatch_uid="bookdesk-db-metrics")
         got_request_exception.connect(

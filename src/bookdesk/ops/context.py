@@ -1,5 +1,8 @@
 from django.conf import settings
 
+from bookdesk.core.mail import backend_is
+from bookdesk.notifications.devmailbox import DevMailboxBackend
+
 # Main navigation for signed-in users: {"label", "url"}, and optionally "role": "approver" or
 # "admin" for items only those users see (the page itself still checks). Apps add theirs here.
 NAV_ITEMS: list[dict] = [
@@ -31,6 +34,5 @@ def site(request):
         "ENVIRONMENT": settings.ENVIRONMENT,
         "VERSION": settings.VERSION,
         "NAV_ITEMS": nav_items_for(getattr(request, "user", None)),
-        "DEV_MAILBOX": settings.ENVIRONMENT == "development"
-        and settings.EMAIL_BACKEND.endswith("DevMailboxBackend"),
+        "DEV_MAILBOX": settings.ENVIRONMENT == "development" and backend_is(DevMailboxBackend),
     }

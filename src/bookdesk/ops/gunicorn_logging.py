@@ -6,7 +6,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from bookdesk.ops.logging import configure_logging
+from bookdesk.core.logging import configure_logging
 
 
 class JsonLogger(Logger):

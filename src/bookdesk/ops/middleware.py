@@ -1,15 +1,8 @@
-"""Middleware for operations: health answers before host checks, and request ids."""
+"""Health answers before host checks (request ids are core/requestid.py's)."""
 
 from __future__ import annotations
 
-import time
-
-import structlog
 from django.http import HttpResponse
-
-from bookdesk.ops.requestid import accept_or_make, reset_request_id, set_request_id
-
-log = structlog.get_logger("bookdesk.request")
 
 
 class HealthMiddleware:
@@ -30,30 +23,3 @@ class HealthMiddleware:
 
             return readiness_response(request)
         return self.get_response(request)
-
-
-class RequestIdMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request_id = accept_or_make(request.META.get("HTTP_X_REQUEST_ID"))
-        request.request_id = request_id
-        token = set_request_id(request_id)
-        started = time.monotonic()
-        try:
-            response = self.get_response(request)
-        finally:
-            reset_request_id(token)
-        response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
-        log.info(
-            "request",
-            request_id=request_id,
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
-            user_id=user.pk if user is not None and user.is_authenticated else None,
-        )
-        return response

@@ -22,12 +22,14 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 
 from bookdesk.attachments.storage import uploads_root_checked
+from bookdesk.core.dbmetrics import count_db_error
+from bookdesk.core.mail import backend_is
 from bookdesk.ops.access import operator_caller
-from bookdesk.ops.dbmetrics import count_db_error
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 _RANK = {PASS: 0, WARN: 1, FAIL: 2}
@@ -165,7 +167,7 @@ def check_smtp() -> dict:
     seconds by a load balancer still opens about one SMTP connection a minute each.
     """
     global _local_smtp
-    if not settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    if not backend_is(SmtpBackend):
         backend = settings.EMAIL_BACKEND.rsplit(".", 1)[-1]
         return _result("component", PASS, output=f"no relay in use ({backend})")
     period = settings.READYZ_SMTP_PROBE_SECONDS

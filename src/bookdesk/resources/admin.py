@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from bookdesk.accounts.admin_roles import AdminRoleMixin
 from bookdesk.audit.services import audit_record
+from bookdesk.core.admin_roles import AdminRoleMixin
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
 
 
@@ -14,6 +14,7 @@ class AuditedAdmin(AdminRoleMixin, admin.ModelAdmin):
             action="resource.updated"
             if change or not isinstance(obj, Resource)
             else "resource.created",
+            actor=request.user,
             request=request,
             target=obj,
             via="admin",
@@ -25,6 +26,7 @@ class AuditedAdmin(AdminRoleMixin, admin.ModelAdmin):
         if formset.has_changed():
             audit_record(
                 action="resource.updated",
+                actor=request.user,
                 request=request,
                 target=form.instance,
                 via="admin",
@@ -33,7 +35,12 @@ class AuditedAdmin(AdminRoleMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         audit_record(
-            action="resource.updated", request=request, target=obj, via="admin", deleted=str(obj)
+            action="resource.updated",
+            actor=request.user,
+            request=request,
+            target=obj,
+            via="admin",
+            deleted=str(obj),
         )
         super().delete_model(request, obj)
 

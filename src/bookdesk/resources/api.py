@@ -1,24 +1,19 @@
-"""/api/v1/resources, /api/v1/blackouts and /api/v1/availability."""
+"""/api/v1/resources and /api/v1/blackouts (availability is read with the bookings)."""
 
 from __future__ import annotations
 
-import json
 from datetime import time, timedelta
 from typing import Annotated
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connection
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from pydantic import AwareDatetime
 
-from bookdesk.api.errors import ApiError
+from bookdesk.core.errors import Invalid
 from bookdesk.resources import services
 from bookdesk.resources.models import Blackout, Resource, ResourceKind
-from bookdesk.resources.selectors import availability, availability_busy_json, resources_for
+from bookdesk.resources.selectors import resources_for
 
 router = Router(tags=["resources"])
 
@@ -117,11 +112,6 @@ def _model_fields(payload: ResourcePatch) -> tuple[dict, dict]:
     return fields, related
 
 
-def _invalid(exc: DjangoValidationError) -> ApiError:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return ApiError(422, "invalid", detail)
-
-
 def _resources_qs():
     return Resource.objects.prefetch_related("approver_groups", "opening_hours")
 
@@ -146,14 +136,7 @@ def list_resources(
 @router.post("/resources", response={201: ResourceOut}, summary="Create a resource (admin)")
 def create_resource(request, payload: ResourceIn):
     fields, related = _model_fields(payload)
-    try:
-        resource = services.resource_create(
-            actor=request.user, request=request, **fields, **related
-        )
-    except DjangoValidationError as exc:
-        raise _invalid(exc) from None
-    except IntegrityError:
-        raise ApiError(422, "invalid", {"__all__": ["The values contradict each other."]}) from None
+    resource = services.resource_create(actor=request.user, request=request, **fields, **related)
     return 201, ResourceOut.from_resource(_resources_qs().get(pk=resource.pk))
 
 
@@ -170,18 +153,11 @@ def get_resource(request, resource_id: int):
     "/resources/{int:resource_id}", response=ResourceOut, summary="Change a resource (admin)"
 )
 def patch_resource(request, resource_id: int, payload: ResourcePatch):
-    if not request.user.is_admin:
-        raise PermissionDenied("Only admins manage resources.")
     resource = get_object_or_404(Resource, pk=resource_id)
     fields, related = _model_fields(payload)
-    try:
-        services.resource_update(
-            resource=resource, actor=request.user, request=request, **fields, **related
-        )
-    except DjangoValidationError as exc:
-        raise _invalid(exc) from None
-    except IntegrityError:
-        raise ApiError(422, "invalid", {"__all__": ["The values contradict each other."]}) from None
+    services.resource_update(
+        resource=resource, actor=request.user, request=request, **fields, **related
+    )
     return ResourceOut.from_resource(_resources_qs().get(pk=resource_id))
 
 
@@ -227,141 +203,20 @@ def create_blackout(request, payload: BlackoutIn):
     if payload.resource is not None:
         resource = Resource.objects.filter(pk=payload.resource).first()
         if resource is None:
-            raise ApiError(422, "invalid", {"resource": ["No such resource."]})
-    try:
-        blackout = services.blackout_create(
-            actor=request.user,
-            resource=resource,
-            start=payload.start,
-            end=payload.end,
-            reason=payload.reason,
-            request=request,
-        )
-    except DjangoValidationError as exc:
-        raise _invalid(exc) from None
+            raise Invalid("No such resource.", detail={"resource": ["No such resource."]})
+    blackout = services.blackout_create(
+        actor=request.user,
+        resource=resource,
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+        request=request,
+    )
     return 201, blackout
 
 
 @router.delete("/blackouts/{int:blackout_id}", response={204: None}, summary="Remove a blackout")
 def delete_blackout(request, blackout_id: int):
-    if not request.user.is_admin:
-        raise PermissionDenied("Only admins manage blackouts.")
     blackout = get_object_or_404(Blackout, pk=blackout_id)
     services.blackout_delete(actor=request.user, blackout=blackout, request=request)
     return 204, None
-
-
-# --- availability -------------------------------------------------------------------------
-
-
-class Span(Schema):
-    start: AwareDatetime
-    end: AwareDatetime
-
-
-class BusySpan(Span):
-    kind: str = Field(..., description="booking or blackout")
-    status: str = ""
-
-
-class AvailabilityItem(Schema):
-    id: int
-    name: str
-    kind: str
-    location: str
-    capacity: int
-    timezone: str
-    is_free: bool = Field(..., description="Open and free for the whole window")
-    busy: list[BusySpan]
-    free: list[Span] | None = Field(
-        None, description="Free intervals within opening hours (with free=true)"
-    )
-
-
-class AvailabilityOut(Schema):
-    start: AwareDatetime
-    end: AwareDatetime
-    resources: list[AvailabilityItem]
-
-
-@router.get("/availability", response=AvailabilityOut, summary="Free/busy per resource")
-def get_availability(
-    request,
-    start: AwareDatetime,
-    end: AwareDatetime,
-    capacity: Annotated[int | None, Query(ge=1)] = None,
-    kind: ResourceKind | None = None,
-    free: Annotated[bool, Query(description="Also list the free intervals")] = False,
-):
-    if end <= start:
-        raise ApiError(422, "invalid", {"end": ["The end must be after the start."]})
-    if end - start > MAX_AVAILABILITY_WINDOW:
-        raise ApiError(422, "invalid", {"end": ["Ask for at most 31 days at a time."]})
-    if not free and connection.vendor == "postgresql":
-        return _busy_only_response(start, end, capacity, kind)
-    items = availability(start=start, end=end, capacity=capacity, kind=kind)
-    # Built by hand rather than validated through AvailabilityOut (which documents it): for
-    # a thousand resources over a week that is tens of thousands of intervals, and schema
-    # validation of each was most of the response time. Each instant is formatted once.
-    iso: dict = {}
-
-    def fmt(moment) -> str:
-        text = iso.get(moment)
-        if text is None:
-            text = iso[moment] = moment.isoformat()
-        return text
-
-    body = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "resources": [
-            {
-                "id": item.resource.pk,
-                "name": item.resource.name,
-                "kind": item.resource.kind,
-                "location": item.resource.location,
-                "capacity": item.resource.capacity,
-                "timezone": item.resource.timezone,
-                "is_free": item.is_free,
-                "busy": [
-                    {"start": fmt(b.start), "end": fmt(b.end), "kind": b.kind, "status": b.status}
-                    for b in item.busy
-                ],
-                **(
-                    {"free": [{"start": fmt(a), "end": fmt(b)} for a, b in item.free]}
-                    if free
-                    else {}
-                ),
-            }
-            for item in items
-        ],
-    }
-    return HttpResponse(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        content_type="application/json",
-    )
-
-
-def _busy_only_response(start, end, capacity, kind) -> HttpResponse:
-    """The availability answer spliced from JSON the database formatted (PostgreSQL)."""
-    parts = []
-    for item in availability_busy_json(start=start, end=end, capacity=capacity, kind=kind):
-        r = item.resource
-        head = json.dumps(
-            {
-                "id": r.pk,
-                "name": r.name,
-                "kind": r.kind,
-                "location": r.location,
-                "capacity": r.capacity,
-                "timezone": r.timezone,
-                "is_free": item.is_free,
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        parts.append(f'{head[:-1]},"busy":{item.busy_json}}}')
-    window = json.dumps({"start": start.isoformat(), "end": end.isoformat()})
-    return HttpResponse(
-        f'{window[:-1]}, "resources": [{",".join(parts)}]}}', content_type="application/json"
-    )

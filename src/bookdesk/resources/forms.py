@@ -14,7 +14,7 @@ from datetime import time, timedelta
 from django import forms
 from django.contrib.auth.models import Group
 
-from bookdesk.bookings.forms import LocalDateTimeInput, aware_in_zone
+from bookdesk.core.forms import LocalDateTimeInput, aware_in_zone
 from bookdesk.resources.models import Resource, ResourceKind, Weekday
 
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")

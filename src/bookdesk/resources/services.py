@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from bookdesk.audit.services import audit_record
+from bookdesk.core.errors import Forbidden, Invalid
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
 
 EDITABLE_FIELDS = {
@@ -31,7 +34,24 @@ EDITABLE_FIELDS = {
 
 def _require_admin(actor) -> None:
     if not (actor and actor.is_authenticated and actor.is_admin):
-        raise PermissionDenied("Only admins manage resources.")
+        raise Forbidden("Only admins manage resources.")
+
+
+CONTRADICTION = "The values contradict each other."
+
+
+@contextmanager
+def _validated() -> Iterator[None]:
+    """Model validation or a check constraint refusing the values: one Invalid naming the
+    fields (``detail`` is {field: [messages]}, "__all__" for the whole)."""
+    try:
+        yield
+    except ValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        first = next(iter(detail.values()))[0]
+        raise Invalid(first, detail=detail) from None
+    except IntegrityError:
+        raise Invalid(CONTRADICTION, detail={"__all__": [CONTRADICTION]}) from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -67,7 +87,7 @@ def resource_create(
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
-    with transaction.atomic():
+    with _validated(), transaction.atomic():
         resource = Resource(**fields)
         resource.full_clean()
         resource.save()
@@ -96,7 +116,7 @@ def resource_update(
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
-    with transaction.atomic():
+    with _validated(), transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         changes = {}
         for name, value in fields.items():
@@ -134,10 +154,12 @@ def blackout_create(
     """
     _require_admin(actor)
     if end <= start:
-        raise ValidationError({"end": "The end must be after the start."})
+        message = "The end must be after the start."
+        raise Invalid(message, detail={"end": [message]})
     if not reason.strip():
-        raise ValidationError({"reason": "Say why (holiday, maintenance, ...)."})
-    with transaction.atomic():
+        message = "Say why (holiday, maintenance, ...)."
+        raise Invalid(message, detail={"reason": [message]})
+    with _validated(), transaction.atomic():
         blackout = Blackout.objects.create(
             resource=resource, start=start, end=end, reason=reason.strip()
         )

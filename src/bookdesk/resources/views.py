@@ -5,13 +5,13 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from bookdesk.bookings.page_access import admin_required
+from bookdesk.core.access import admin_required
+from bookdesk.core.errors import Invalid
 from bookdesk.resources import services
 from bookdesk.resources.forms import BlackoutForm, ResourceForm
 from bookdesk.resources.models import Blackout, Resource
@@ -19,13 +19,10 @@ from bookdesk.resources.models import Blackout, Resource
 UTC = zoneinfo.ZoneInfo("UTC")
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    """Show a model's validation errors on the form fields of the same name."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+def _apply_errors(form, exc: Invalid) -> None:
+    """Show the service's field errors on the form fields of the same name."""
+    for field, errors in exc.detail.items():
+        form.add_error(field if field in form.fields else None, errors)
 
 
 @admin_required
@@ -45,7 +42,7 @@ def resource_new(request):
             resource = services.resource_create(
                 actor=request.user, request=request, **form.service_arguments()
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             _apply_errors(form, exc)
         else:
             messages.success(request, f"{resource.name} is created.")
@@ -82,7 +79,7 @@ def resource_edit(request, pk: int):
             services.resource_update(
                 resource=resource, actor=request.user, request=request, **form.service_arguments()
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             _apply_errors(form, exc)
         else:
             messages.success(request, "Saved.")
@@ -106,7 +103,7 @@ def blackouts(request, pk: int | None = None):
                 reason=form.cleaned_data["reason"],
                 request=request,
             )
-        except ValidationError as exc:
+        except Invalid as exc:
             _apply_errors(form, exc)
         else:
             messages.success(request, "Blackout added.")

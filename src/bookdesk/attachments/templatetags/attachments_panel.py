@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 
-from bookdesk.attachments import selectors, services
-from bookdesk.attachments.uploadhandlers import format_bytes
+from bookdesk.attachments import selectors
 from bookdesk.attachments.validation import ACCEPTED_DESCRIPTION
+from bookdesk.core.formatting import format_bytes
 
 register = template.Library()
 
@@ -15,8 +15,8 @@ register = template.Library()
 @register.inclusion_tag("attachments/_panel.html", takes_context=True)
 def attachments_panel(context, booking):
     user = context["request"].user
-    visible = services.user_may_download(user, booking)
-    may_upload = services.user_may_upload(user, booking)
+    visible = selectors.user_may_download(user, booking)
+    may_upload = selectors.user_may_upload(user, booking)
     return {
         "booking": booking,
         "visible": visible,

@@ -8,16 +8,14 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from bookdesk.core.zones import zone_named
+
 register = template.Library()
 
 
 def _zone(resource) -> zoneinfo.ZoneInfo:
-    if resource is None:  # a blackout for every resource is kept in UTC
-        return zoneinfo.ZoneInfo("UTC")
-    try:
-        return zoneinfo.ZoneInfo(resource.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    # A blackout for every resource (no resource) is kept in UTC.
+    return zone_named(resource.timezone if resource is not None else None)
 
 
 def local_span_text(start: datetime, end: datetime, resource) -> str:

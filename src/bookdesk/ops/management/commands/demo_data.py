@@ -31,7 +31,7 @@ class Command(BaseCommand):
                     user.set_password(settings.DEMO_PASSWORD)
                     user.save()
                 users[role.value] = user
-            from bookdesk.resources.demo import seed_demo
+            from bookdesk.ops.demo import seed_demo
 
             seed_demo(users)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from bookdesk.core.mail import backend_is
+from bookdesk.notifications.devmailbox import DevMailboxBackend
+
 
 class Command(BaseCommand):
     help = "Run the development web server and the background worker."
@@ -22,7 +25,7 @@ class Command(BaseCommand):
         url = f"http://127.0.0.1:{port}"
         mailbox = (
             f"{url}/dev/mailbox/ (and printed below)"
-            if settings.EMAIL_BACKEND.endswith("DevMailboxBackend")
+            if backend_is(DevMailboxBackend)
             else f"the SMTP server at {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
         )
         self.stdout.write(

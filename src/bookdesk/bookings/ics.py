@@ -11,10 +11,11 @@ from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress
 
 
-def booking_uid(booking) -> str:
-    # Stable per booking, so a later cancellation replaces the event a calendar already has.
+def booking_uid(pk: int) -> str:
+    """Stable per booking, across mails, exports and feeds: a calendar app updates (or
+    cancels) the event it already has instead of adding another."""
     host = urlsplit(settings.SITE_URL).hostname or "bookdesk"
-    return f"booking-{booking.pk}@{host}"
+    return f"booking-{pk}@{host}"
 
 
 def resource_zone(resource) -> ZoneInfo | None:
@@ -40,7 +41,7 @@ def booking_ics(booking, *, url: str = "", cancelled: bool = False) -> bytes:
     cal.add("method", "CANCEL" if cancelled else "PUBLISH")
 
     event = Event()
-    event.add("uid", booking_uid(booking))
+    event.add("uid", booking_uid(booking.pk))
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", start)
     event.add("dtend", end)

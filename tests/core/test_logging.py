@@ -11,8 +11,8 @@ import pytest
 import structlog
 from django.test import Client
 
-from bookdesk.ops.logging import REDACTED, logging_config, redact
-from bookdesk.ops.requestid import request_id_bound, set_request_id
+from bookdesk.core.logging import REDACTED, logging_config, redact
+from bookdesk.core.requestid import request_id_bound, set_request_id
 from tests.conftest import PASSWORD
 
 
@@ -119,7 +119,7 @@ def test_each_line_has_the_fields_an_operator_searches_by(json_logs):
     try:
         structlog.get_logger("tests.ops").warning("something happened", thing=1)
     finally:
-        from bookdesk.ops.requestid import reset_request_id
+        from bookdesk.core.requestid import reset_request_id
 
         reset_request_id(token)
     [event] = json_logs.events()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from bookdesk.notifications.ics import booking_ics, resource_zone
+from bookdesk.bookings.ics import booking_ics, resource_zone
 from bookdesk.notifications.services import enqueue_email
 
 ICS_MIMETYPE = "text/calendar"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+import structlog
+
+log = structlog.get_logger("bookdesk.request")
 
 _request_id: ContextVar[str | None] = ContextVar("bookdesk_request_id", default=None)
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -38,3 +43,30 @@ def request_id_bound(value: str | None):
         yield
     finally:
         _request_id.reset(token)
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = accept_or_make(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        user = getattr(request, "user", None)
+        log.info(
+            "request",
+            request_id=request_id,
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            user_id=user.pk if user is not None and user.is_authenticated else None,
+        )
+        return response

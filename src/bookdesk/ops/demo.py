@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from bookdesk.bookings.models import Booking
+from bookdesk.bookings.services import booking_request
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
 
 ZONE = "Europe/Berlin"
@@ -87,9 +89,6 @@ def seed_demo(users: dict) -> None:
 
 
 def _seed_bookings(requester, resources, zone) -> None:
-    from bookdesk.bookings.models import Booking
-    from bookdesk.bookings.services import booking_request
-
     if Booking.objects.filter(requester=requester, title__startswith=DEMO_TITLE).exists():
         return
     samples = [

@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from bookdesk.ops.metrics import DB_ERRORS, DB_SLOW_QUERIES
+from bookdesk.core.metrics import DB_ERRORS, DB_SLOW_QUERIES
 
 DB_ERROR_TYPES = (OperationalError, InterfaceError)
 _COUNTED = "_bookdesk_db_error_counted"

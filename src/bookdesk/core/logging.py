@@ -8,7 +8,7 @@ import re
 
 import structlog
 
-from bookdesk.ops.requestid import current_request_id
+from bookdesk.core.requestid import current_request_id
 
 # Keys whose values never reach a log line, whatever logs them.
 SECRET_KEYS = frozenset(
@@ -93,7 +93,7 @@ def redact(logger, method_name, event_dict):
 
 def _count(logger, method_name, event_dict):
     try:
-        from bookdesk.ops.metrics import LOG_EVENTS
+        from bookdesk.core.metrics import LOG_EVENTS
 
         LOG_EVENTS.labels(level=event_dict.get("level", method_name)).inc()
     except Exception:  # noqa: S110 - counting must never break logging
