@@ -1,6 +1,7 @@
 """Configuration comes from the environment; deployed modes refuse unsafe values."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def production_env(**overrides) -> dict:
         ALLOWED_HOSTS="bookdesk.example.org",
         DATABASE_URL="postgres://bookdesk@127.0.0.1:5432/bookdesk",
         EMAIL_URL="smtp://login:key@relay.example.net:587",
+        SITE_URL="https://bookdesk.example.org",
     )
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -61,6 +63,9 @@ def test_check_deploy_reports_no_warnings_in_production():
         ({"DEBUG": "true"}, "DEBUG"),
         ({"BOOKDESK_ENV": "prod"}, "BOOKDESK_ENV"),
         ({"EMAIL_TIMEOUT": "ten"}, "EMAIL_TIMEOUT"),
+        # Mail links and calendar UIDs would silently name 127.0.0.1.
+        ({"SITE_URL": None}, "SITE_URL"),
+        ({"SITE_URL": "book.example.org"}, "SITE_URL"),
     ],
 )
 def test_production_refuses_to_start_with_one_line(overrides, names):
@@ -160,3 +165,15 @@ def test_email_url_both_tls_modes_is_refused():
 
 def test_no_email_url_means_the_development_mailbox():
     assert parse_email_url(None).backend.endswith("DevMailboxBackend")
+
+
+@pytest.mark.static
+def test_every_setting_read_from_the_environment_is_documented():
+    """settings.py reads variables through config.py's env_* helpers; each one has a row in
+    docs/configuration.md."""
+    source = (PROJECT_DIR / "src" / "bookdesk" / "settings.py").read_text()
+    names = set(re.findall(r"env_[a-z]+\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+    assert {"SITE_URL", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} <= names
+    documented = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    missing = sorted(name for name in names if f"| `{name}`" not in documented)
+    assert missing == []

@@ -17,6 +17,7 @@ def test_production_cookies_are_secure_httponly_and_samesite(tmp_path):
     env = {
         **os.environ,
         "BOOKDESK_ENV": "production",
+        "SITE_URL": "https://bookdesk.example.org",
         "SECRET_KEY": "k7Vq2-" + "x9Lm3pQ8rT1wZ4yB6nC0dF5gH7jK2sA9eU3iO8" + "vR4tY6uP1aS0dG",
         "ALLOWED_HOSTS": "bookdesk.example.org",
         "DATABASE_URL": "postgres://bookdesk@127.0.0.1:5432/bookdesk",

@@ -257,6 +257,45 @@ def test_each_change_queues_its_mail_in_the_same_transaction(hall, alice, dave, 
     new = OutboxMessage.objects.order_by("id")[before:]
     recipients = sorted(addr for m in new for addr in m.to)
     assert recipients == ["alice@example.com", "dave@example.com"]
-    with pytest.raises(BookingRuleViolation), transaction.atomic():
-        services.booking_reject(booking=mine, actor=bob, reason="")
     assert OutboxMessage.objects.count() == before + 2
+
+
+def test_a_change_that_fails_after_queueing_its_mail_leaves_no_mail(room, alice, monkeypatch):
+    """The failure comes after the booking, its audit row and its mail were written: only the
+    service's own transaction can take them back (no transaction here in the test)."""
+    from bookdesk.notifications.models import OutboxMessage
+
+    booking = ask(room, alice, at(3, 10), at(3, 12))  # approved at once
+    before = OutboxMessage.objects.count()
+
+    def metrics_down(*args, **kwargs):
+        raise RuntimeError("metrics down")
+
+    monkeypatch.setattr(services, "_count_after_commit", metrics_down)
+    with pytest.raises(RuntimeError):
+        services.booking_cancel(booking=booking, actor=alice)
+    booking.refresh_from_db()
+    assert (booking.status, booking.holds_slot) == (BookingStatus.APPROVED, True)
+    assert OutboxMessage.objects.count() == before
+    assert not AuditEvent.objects.filter(action="booking.cancelled").exists()
+
+
+def test_an_automatic_approval_names_no_approver(room, alice, rf):
+    """Even inside the requester's own request, nobody decided: the audit row's actor and the
+    booking's decided_by stay empty."""
+    request = rf.post("/book/")
+    request.user = alice
+    booking = services.booking_request(
+        requester=alice,
+        resource=room,
+        start=at(3, 10),
+        end=at(3, 11),
+        title="Sync",
+        request=request,
+    )
+    assert booking.status == BookingStatus.APPROVED and booking.decided_by is None
+    approved = AuditEvent.objects.get(action="booking.approved", target_id=str(booking.pk))
+    assert approved.actor is None
+    assert approved.data["automatic"] is True
+    requested = AuditEvent.objects.get(action="booking.requested", target_id=str(booking.pk))
+    assert requested.actor == alice
