@@ -18,7 +18,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make run    - run Bookdesk on http://127.0.0.1:$(PORT) with demo data (SQLite, dev mailbox)"
 	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite"
-	@echo "make lint   - ruff (lint + format check), djlint, eslint and stylelint"
+	@echo "make lint   - ruff, the import layers (lint-imports), mypy, djlint, eslint and stylelint"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
 
 $(BIN)/activate:
@@ -74,6 +74,8 @@ test-sqlite: install
 lint: install
 	$(BIN)/ruff check src tests bench deploy/terraform
 	$(BIN)/ruff format --check src tests bench deploy/terraform
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+
 from bookdesk.audit.models import AuditEvent
 from bookdesk.core.clientip import client_ip
 from bookdesk.core.requestid import current_request_id
@@ -12,13 +14,13 @@ from bookdesk.core.requestid import current_request_id
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor: Any = None,
     actor_email: str = "",
     target: Any = None,
     target_type: str = "",
     target_id: str | int = "",
     ip: str | None = None,
-    request=None,
+    request: HttpRequest | None = None,
     **data: Any,
 ) -> AuditEvent:
     # The actor is always the caller's word: None means no person acted (an automatic

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 from bookdesk.audit.services import audit_record
@@ -25,7 +27,9 @@ class PreparedExport:
     content_type: str
 
 
-def export_prepare(*, user, filters: ExportFilters, fmt: str, request=None) -> PreparedExport:
+def export_prepare(
+    *, user: Any, filters: ExportFilters, fmt: str, request: HttpRequest | None = None
+) -> PreparedExport:
     """Scope and filter the bookings, count them and audit the export (``export.created``)."""
     qs = bookings_for_export(user, filters)
     row_count = qs.count()
