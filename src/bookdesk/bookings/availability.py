@@ -122,6 +122,18 @@ def _busy_bookings(start, end, resource_ids) -> dict[int, list[Interval]]:
     return busy
 
 
+def _candidates(*, capacity: int | None, kind: str | None):
+    """Active resources holding at least ``capacity`` people, of ``kind`` when given."""
+    resources = Resource.objects.filter(is_active=True).only(
+        "name", "kind", "location", "capacity", "timezone"
+    )
+    if capacity:
+        resources = resources.filter(capacity__gte=capacity)
+    if kind:
+        resources = resources.filter(kind=kind)
+    return resources
+
+
 def availability(
     *,
     start: datetime,
@@ -135,13 +147,7 @@ def availability(
     A fixed number of queries however many resources match: resources (with opening hours
     prefetched), slot-holding bookings in the window, and blackouts in the window.
     """
-    resources = Resource.objects.filter(is_active=True).only(
-        "name", "kind", "location", "capacity", "timezone"
-    )
-    if capacity:
-        resources = resources.filter(capacity__gte=capacity)
-    if kind:
-        resources = resources.filter(kind=kind)
+    resources = _candidates(capacity=capacity, kind=kind)
     if resource_ids is not None:
         resources = resources.filter(pk__in=resource_ids)
     narrowed = bool(capacity or kind or resource_ids is not None)
@@ -208,14 +214,7 @@ def availability_busy_json(
     database aggregates and formats the bookings (ISO 8601, UTC offset), so Python never
     builds tens of thousands of datetimes for a week of a thousand resources.
     """
-    resources = Resource.objects.filter(is_active=True).only(
-        "name", "kind", "location", "capacity", "timezone"
-    )
-    if capacity:
-        resources = resources.filter(capacity__gte=capacity)
-    if kind:
-        resources = resources.filter(kind=kind)
-    resources = list(resources)
+    resources = list(_candidates(capacity=capacity, kind=kind))
     if not resources:
         return []
     hours: dict[int, list[OpeningHours]] = defaultdict(list)
@@ -265,11 +264,7 @@ def free_resources(
 
     One availability() call per distinct zone among the candidates (a handful in practice).
     """
-    candidates = Resource.objects.filter(is_active=True)
-    if capacity:
-        candidates = candidates.filter(capacity__gte=capacity)
-    if kind:
-        candidates = candidates.filter(kind=kind)
+    candidates = _candidates(capacity=capacity, kind=kind)
     by_zone: dict[str, list[int]] = {}
     for pk, zone in candidates.values_list("pk", "timezone"):
         by_zone.setdefault(zone, []).append(pk)

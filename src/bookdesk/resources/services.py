@@ -32,9 +32,13 @@ EDITABLE_FIELDS = {
 }
 
 
-def _require_admin(actor) -> None:
+def _require_admin(actor, fields=()) -> None:
+    """Only admins change resources, and only the fields that may be changed."""
     if not (actor and actor.is_authenticated and actor.is_admin):
         raise Forbidden("Only admins manage resources.")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
 
 
 CONTRADICTION = "The values contradict each other."
@@ -83,10 +87,7 @@ def resource_create(
     **fields,
 ) -> Resource:
     """Create a resource. ``opening_hours``: [{weekday, opens, closes}]; groups by name."""
-    _require_admin(actor)
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    _require_admin(actor, fields)
     with _validated(), transaction.atomic():
         resource = Resource(**fields)
         resource.full_clean()
@@ -112,10 +113,7 @@ def resource_update(
     **fields,
 ) -> Resource:
     """Change the given fields (others stay); the audit row lists what changed from what."""
-    _require_admin(actor)
-    unknown = set(fields) - EDITABLE_FIELDS
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    _require_admin(actor, fields)
     with _validated(), transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         changes = {}
