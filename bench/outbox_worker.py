@@ -96,8 +96,8 @@ def main() -> None:
     from django.utils import timezone
 
     from bookdesk.accounts.models import User
-    from bookdesk.bookings.models import Booking
     from bookdesk.bookings import mail as booking_mail
+    from bookdesk.bookings.models import Booking
     from bookdesk.notifications.models import OutboxMessage
     from bookdesk.resources.models import Resource
 
