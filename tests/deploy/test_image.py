@@ -121,7 +121,8 @@ def app_env(database, relay):
 def run_command(container, *command, env=None, user=None) -> list[str]:
     args = ["buildah", "run", "--isolation", "chroot"]
     if user:
-        args += ["--user", user]
+        # Another user than the image's cannot enter its WORKDIR (/var/lib/bookdesk, 0750).
+        args += ["--user", user, "--workingdir", "/"]
     for key, value in (env or {}).items():
         args += ["--env", f"{key}={value}"]
     return [*args, container, "--", *command]
@@ -134,24 +135,22 @@ def run(container, *command, env=None, user=None, timeout=120) -> subprocess.Com
     )  # fmt: skip
 
 
-def _status(pid: int) -> dict[str, str]:
-    text = Path(f"/proc/{pid}/status").read_text()
-    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-
-
 def container_main_pid(runner: subprocess.Popen) -> int | None:
-    """The first process of the container's own user under `buildah run`, whose SIGTERM is
-    the container's stop signal (buildah itself would kill it outright)."""
-    for status in sorted(Path("/proc").glob("[0-9]*/status")):
-        pid = int(status.parent.name)
+    """The container's own first process under `buildah run` (the child of its
+    buildah-chroot-exec helper): SIGTERM to it is the container's stop signal, while
+    buildah itself, when signalled, kills the process outright."""
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            fields = _status(pid)
-            if os.getpgid(pid) != runner.pid or int(fields["Uid"].split()[0]) != APP_UID:
+            pid = int(proc.name)
+            if os.getpgid(pid) != runner.pid:
                 continue
-            if int(_status(int(fields["PPid"]))["Uid"].split()[0]) != APP_UID:
-                return pid
-        except (OSError, ValueError, KeyError):
+            status = (proc / "status").read_text()
+            ppid = int(status.split("\nPPid:\t", 1)[1].split()[0])
+            parent = Path(f"/proc/{ppid}/cmdline").read_bytes().split(b"\0")[0]
+        except (OSError, ValueError, IndexError):
             continue
+        if parent == b"buildah-chroot-exec":
+            return pid
     return None
 
 
@@ -180,7 +179,7 @@ def running(container, role: str, env: dict, log: Path):
 def wait_for(check, *, timeout: float, what: str, log: Path):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(requests.ConnectionError):
+        with contextlib.suppress(requests.RequestException):
             if check():
                 return
         time.sleep(0.3)
@@ -224,15 +223,17 @@ def test_image_carries_the_bundle_of_the_commit(image, container):
     assert config["Labels"]["org.opencontainers.image.revision"] == commit
     assert config["Labels"]["org.opencontainers.image.version"] == image["manifest"]["version"]
     assert f"BOOKDESK_COMMIT={commit}" in config["Env"]
-    assert config["User"] == "bookdesk:bookdesk"
+    assert config["User"] == "bookdesk"
     assert config["Entrypoint"] == [ENTRYPOINT]
     assert config["Healthcheck"]["Test"][:2] == ["CMD", "python"]
     shipped = run(container, "cat", "/opt/bookdesk/manifest.json")
     assert json.loads(shipped.stdout) == image["manifest"]
     # The wheels stayed in the builder stage.
     assert run(container, "test", "-e", "/opt/bookdesk/wheels").returncode == 1
-    whoami = run(container, "id", "-u")
-    assert whoami.stdout.strip() == str(APP_UID)
+    whoami = run(container, "id")
+    # The app's user, with the web server's group as a supplementary one (uploads).
+    assert whoami.stdout.startswith(f"uid={APP_UID}(bookdesk) gid={APP_UID}(bookdesk) ")
+    assert f"{NGINX_GID}(" in whoami.stdout.split("groups=")[1]
 
 
 def test_migrate_builds_the_schema_in_an_empty_database(migrated, database):
@@ -319,7 +320,10 @@ def test_uploads_are_readable_by_nginx_in_compose_and_by_nobody_else(container, 
         "from bookdesk.attachments.storage import store_file\n"
         "print(store_file(io.BytesIO(b'%PDF-1.4 attachment')).path)\n"
     )
-    result = run(container, ENTRYPOINT, "shell", "-c", store, env=app_env)
+    # The strictest umask a service may run with: the app sets the modes itself.
+    result = run(
+        container, "sh", "-c", f'umask 077 && exec {ENTRYPOINT} shell -c "$0"', store, env=app_env
+    )
     assert result.returncode == 0, result.stderr
     path = result.stdout.strip().splitlines()[-1]
     assert path.startswith("/srv/bookdesk/uploads/")

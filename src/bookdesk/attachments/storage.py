@@ -74,8 +74,13 @@ class StoredFile:
 
 
 def _make_dirs(path: Path) -> None:
-    """mkdir -p with DIR_MODE for each directory made, keeping the setgid bit it inherits
-    (mkdir alone would apply the umask: under UMask=0077 nginx could not enter)."""
+    """mkdir -p with DIR_MODE for each directory made, whatever the umask (under
+    UMask=0077 mkdir alone gives 0700, which nginx cannot enter).
+
+    A new directory inherits the setgid bit of its parent. Setting its mode again keeps
+    that bit only for a member of the directory's group (the kernel clears it otherwise),
+    so the app's user belongs to the uploads group, and the mode is set only when the umask
+    took something away."""
     missing = []
     while not path.is_dir():
         missing.append(path)
@@ -85,7 +90,9 @@ def _make_dirs(path: Path) -> None:
             directory.mkdir(mode=DIR_MODE)
         except FileExistsError:
             continue  # made by a concurrent upload
-        os.chmod(directory, DIR_MODE | (directory.stat().st_mode & stat.S_ISGID))
+        mode = directory.stat().st_mode
+        if stat.S_IMODE(mode) & 0o777 != DIR_MODE:
+            os.chmod(directory, DIR_MODE | (mode & stat.S_ISGID))
 
 
 def _fsync_dir(path: Path) -> None:
