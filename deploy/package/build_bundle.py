@@ -23,12 +23,12 @@ import gzip
 import hashlib
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import tempfile
 import time
@@ -119,14 +119,29 @@ def without_markers(lock_text: str) -> str:
     )
 
 
-def interpreter_key() -> str:
-    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    return f"{tag}-{sysconfig.get_platform()}"
+# The hosts a bundle is for: Debian 12 (glibc 2.36) with its CPython 3.11, on the build
+# machine's architecture. The wheels are chosen for that target, not for whatever machine
+# builds, so a bundle made on a newer system still installs there.
+TARGET_PYTHON = "3.11"
+TARGET_GLIBC = (2, 36)
+
+
+def target_platforms() -> list[str]:
+    """Every manylinux tag a Debian 12 host accepts, newest first (pip does not widen a
+    --platform by itself)."""
+    arch = platform.machine()
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(TARGET_GLIBC[1], 4, -1)]
+    return tags + [f"manylinux{legacy}_{arch}" for legacy in ("2014", "2010", "1")]
+
+
+def target_key() -> str:
+    tag = "cp" + TARGET_PYTHON.replace(".", "")
+    return f"{tag}-manylinux_{TARGET_GLIBC[0]}_{TARGET_GLIBC[1]}_{platform.machine()}"
 
 
 def wheelhouse(lock: Path, cache: Path) -> tuple[Path, bool]:
     """A directory with the wheel of every package in the lock; (path, downloaded now)."""
-    key_source = lock.read_bytes() + interpreter_key().encode()
+    key_source = lock.read_bytes() + target_key().encode()
     key = hashlib.sha256(key_source).hexdigest()[:20]
     ready = cache / key
     if (ready / ".complete").is_file():
@@ -139,11 +154,14 @@ def wheelhouse(lock: Path, cache: Path) -> tuple[Path, bool]:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
              "--require-hashes", "--only-binary=:all:", "--dest", str(partial),
+             "--implementation", "cp", "--python-version", TARGET_PYTHON,
+             "--abi", "cp" + TARGET_PYTHON.replace(".", ""),
+             *(f"--platform={tag}" for tag in target_platforms()),
              "-r", str(requirements)],
             check=True,
         )  # fmt: skip
         requirements.unlink()
-        (partial / ".complete").write_text(f"{interpreter_key()}\n")
+        (partial / ".complete").write_text(f"{target_key()}\n")
         if ready.exists():
             shutil.rmtree(ready)
         partial.rename(ready)
@@ -315,9 +333,10 @@ def build(*, ref: str, out: Path, cache: Path, repo: Path = REPO) -> Path:
                 "build_time": datetime.fromtimestamp(epoch, UTC).isoformat(),
                 "source_date_epoch": epoch,
                 "python": {
+                    # The interpreter that built the wheel and collected the static files.
                     "version": ".".join(map(str, sys.version_info[:3])),
                     "requires": project["requires-python"],
-                    "platform": interpreter_key(),
+                    "platform": target_key(),
                 },
                 "wheel": f"wheels/{app_wheel.name}",
                 "install": "bin/bookdesk-install",
