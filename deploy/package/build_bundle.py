@@ -200,6 +200,7 @@ def collect_static(wheels: Path, dest: Path, work: Path) -> None:
         "BOOKDESK_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "build.invalid",
+        "SITE_URL": "https://build.invalid",
         "DATABASE_URL": f"sqlite:///{work}/build.sqlite3",
         "EMAIL_URL": "smtp://build.invalid:25?tls=false",
         "VAR_DIR": str(work / "var"),

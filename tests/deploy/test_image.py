@@ -110,6 +110,7 @@ def app_env(database, relay):
         "BOOKDESK_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://bookdesk.example.org",
         "DATABASE_URL": database,
         "EMAIL_URL": f"smtp://127.0.0.1:{relay.port}?tls=false",
         "DEFAULT_FROM_EMAIL": "Bookdesk <bookdesk@example.org>",

@@ -349,6 +349,7 @@ def test_bundle_installs_offline_into_a_fresh_venv_and_serves(
         "BOOKDESK_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": "https://bookdesk.example.org",
         "DATABASE_URL": database_url_for_subprocess(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}?tls=false",
         "VAR_DIR": str(tmp_path / "var"),
