@@ -244,7 +244,7 @@ def booking_request(
 
 @dataclass
 class SeriesResult:
-    series: BookingSeries | None
+    series: BookingSeries
     bookings: list[Booking] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 

@@ -104,7 +104,7 @@ def booking_cancel(request, pk: int):
 
 def _initial_from_query(request) -> dict:
     """Prefill the booking form from a calendar or availability link."""
-    initial = {}
+    initial: dict[str, int | datetime] = {}
     raw = request.GET.get("resource", "")
     if raw.isdigit():
         initial["resource"] = int(raw)
