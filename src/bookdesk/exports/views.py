@@ -127,7 +127,11 @@ def feed(request, token: str):
         for name, value in headers.items():
             not_modified[name] = value
         return not_modified
-    name = f"Bookdesk: {found.resource.name}" if found.resource_id else "Bookdesk: my bookings"
+    name = (
+        f"Bookdesk: {found.resource.name}"
+        if found.resource is not None
+        else "Bookdesk: my bookings"
+    )
     response = StreamingHttpResponse(
         ics_chunks(export_rows(qs), name=name), content_type="text/calendar; charset=utf-8"
     )
