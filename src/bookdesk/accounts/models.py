@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -56,6 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    # Not stored: django-otp's OTPMiddleware sets these on each request's user, saying
+    # whether the session passed the second factor and with which device.
+    is_verified: Callable[[], bool]
+    otp_device: Device | None
 
     class Meta:
         constraints = [
