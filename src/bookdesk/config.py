@@ -11,6 +11,7 @@ import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -18,6 +19,11 @@ class ConfigError(Exception):
     """A configuration value is missing or unsafe; the message is one line for the operator."""
 
 
+# With a default the value is always a string; without one it may be missing (None).
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     file_path = os.environ.get(f"{name}_FILE")
     if file_path:

@@ -19,11 +19,12 @@ small table and a few functions:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from bookdesk.accounts.models import AuthFailure, Lockout, LockScope
@@ -68,7 +69,9 @@ def cooloff_for(strikes: int) -> timedelta:
     return min(base * (2 ** min(max(strikes - 1, 0), 20)), cap)
 
 
-def failure_record(*, scope: str, key: str | None, request=None) -> timedelta | None:
+def failure_record(
+    *, scope: str, key: str | None, request: HttpRequest | None = None
+) -> timedelta | None:
     """Count one failure for ``key``; lock it when a limit is reached. Returns the lock."""
     if not key:
         return None
@@ -82,7 +85,7 @@ def failure_record(*, scope: str, key: str | None, request=None) -> timedelta | 
         since = current.locked_until
     recent = AuthFailure.objects.filter(scope=scope, key=key, at__gt=since).count()
 
-    until = None
+    until: datetime | None = None
     if recent >= _threshold(scope):
         strikes = 1
         if current is not None and current.last_locked_at > now - STRIKE_MEMORY:
@@ -95,7 +98,7 @@ def failure_record(*, scope: str, key: str | None, request=None) -> timedelta | 
         in_hour = AuthFailure.objects.filter(scope=scope, key=key, at__gt=now - WINDOW)
         if in_hour.count() >= HOURLY_CAP:
             oldest = in_hour.order_by("at").values_list("at", flat=True).first()
-            until = max(until or now, oldest + WINDOW)
+            until = max(until or now, (oldest or now) + WINDOW)
             strikes = max(strikes, 1)
 
     if until is None:
@@ -115,7 +118,7 @@ def failure_record(*, scope: str, key: str | None, request=None) -> timedelta | 
     return until - now
 
 
-def _lock_save(*, scope: str, key: str, until, strikes: int, now) -> None:
+def _lock_save(*, scope: str, key: str, until: datetime, strikes: int, now: datetime) -> None:
     values = {"locked_until": until, "strikes": strikes, "last_locked_at": now}
     updated = Lockout.objects.filter(scope=scope, key=key).update(**values)
     if not updated:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -16,10 +19,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -27,20 +30,22 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("role", Role.REQUESTER)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra["role"] = Role.ADMIN
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, email: str):
+    def get_by_natural_key(self, email: str | None) -> User:
         return self.get(email__iexact=email)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-otp ships no types, so the plugin cannot see the manager behind EmailCodeDevice's
+# reverse relation to User.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REQUESTER)
@@ -51,7 +56,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    # Not stored: django-otp's OTPMiddleware sets these on each request's user, saying
+    # whether the session passed the second factor and with which device.
+    is_verified: Callable[[], bool]
+    otp_device: Device | None
 
     class Meta:
         constraints = [

@@ -24,6 +24,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -137,7 +138,7 @@ def hasher_burn(password: str) -> None:
     make_password(password)
 
 
-def _throttle_ip(request) -> str | None:
+def _throttle_ip(request: HttpRequest) -> str | None:
     ip = client_ip(request)
     remaining = lock_remaining(scope=LockScope.IP, key=ip)
     if remaining:
@@ -145,7 +146,15 @@ def _throttle_ip(request) -> str | None:
     return ip
 
 
-def _count_failure(*, request, ip, email_key: str, stage: str, user=None, count_account=True):
+def _count_failure(
+    *,
+    request: HttpRequest,
+    ip: str | None,
+    email_key: str,
+    stage: str,
+    user: User | None = None,
+    count_account: bool = True,
+) -> None:
     AUTH_FAILURES.labels(stage=stage).inc()
     if count_account:
         failure_record(scope=LockScope.ACCOUNT, key=email_key, request=request)
@@ -159,11 +168,11 @@ def _count_failure(*, request, ip, email_key: str, stage: str, user=None, count_
     )
 
 
-def _totp_device(user) -> TOTPDevice | None:
+def _totp_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 
-def signin_start(*, request, email: str, password: str) -> SignInStarted:
+def signin_start(*, request: HttpRequest, email: str, password: str) -> SignInStarted:
     """The password step. Raises InvalidCredentials alike for every kind of wrong answer."""
     ip = _throttle_ip(request)
     key = account_key(email)
@@ -226,7 +235,7 @@ def challenge_get(raw: str | None) -> SignInChallenge:
     return challenge
 
 
-def _send_code_email(*, user, code: str) -> None:
+def _send_code_email(*, user: User, code: str) -> None:
     context = {
         "code": code,
         "minutes": int(settings.OTP_CODE_TTL.total_seconds() // 60),
@@ -248,19 +257,18 @@ class RelayTooSlow(TimeoutError):
     """The relay took longer than EMAIL_TIMEOUT for the whole conversation."""
 
 
-def _send_within(message, timeout: float) -> None:
+def _send_within(message: EmailMultiAlternatives, timeout: float) -> None:
     """Send over SMTP, giving up after ``timeout`` seconds in total.
 
     The socket timeout alone bounds each read, not the conversation: a relay answering
     every command just in time could hold the user for several timeouts. The send runs in
     a thread we stop waiting for; the socket timeout still ends that thread soon after.
     """
-    outcome: dict[str, BaseException | bool] = {}
+    outcome: dict[str, BaseException] = {}
 
     def send() -> None:
         try:
             message.send()
-            outcome["sent"] = True
         except BaseException as exc:  # handed to the caller below
             outcome["error"] = exc
 
@@ -273,7 +281,7 @@ def _send_within(message, timeout: float) -> None:
         raise outcome["error"]
 
 
-def code_send(*, challenge: SignInChallenge, request=None) -> None:
+def code_send(*, challenge: SignInChallenge, request: HttpRequest | None = None) -> None:
     """Email a fresh code for ``challenge`` (replacing any earlier one).
 
     Raises ResendTooSoon inside the cooldown, TooManyCodeEmails past the hourly cap and
@@ -285,7 +293,7 @@ def code_send(*, challenge: SignInChallenge, request=None) -> None:
     sent = CodeEmail.objects.filter(user=user, sent=True, at__gt=hour_ago).order_by("at")
     if sent.count() >= settings.OTP_MAX_EMAILS_PER_HOUR:
         oldest = sent.values_list("at", flat=True).first()
-        raise TooManyCodeEmails(retry_after=oldest + timedelta(hours=1) - now)
+        raise TooManyCodeEmails(retry_after=(oldest or now) + timedelta(hours=1) - now)
 
     code = f"{secrets.randbelow(10**6):06d}"
     # Claim the send with one conditional UPDATE, so two parallel resends send one mail.
@@ -328,7 +336,7 @@ def code_send(*, challenge: SignInChallenge, request=None) -> None:
     audit_record(action="otp.sent", request=request, actor=user, target=challenge)
 
 
-def code_resend(*, request, challenge_raw: str) -> SignInChallenge:
+def code_resend(*, request: HttpRequest, challenge_raw: str) -> SignInChallenge:
     """Send a new code for an open email sign-in attempt."""
     _throttle_ip(request)
     challenge = challenge_get(challenge_raw)
@@ -347,7 +355,7 @@ def _code_matches(challenge: SignInChallenge, code: str) -> bool:
     )
 
 
-def signin_verify_code(*, request, challenge_raw: str, code: str) -> User:
+def signin_verify_code(*, request: HttpRequest, challenge_raw: str, code: str) -> User:
     """The code step: on success the request's session is signed in and verified."""
     ip = _throttle_ip(request)
     challenge = challenge_get(challenge_raw)
@@ -410,7 +418,7 @@ def signin_verify_code(*, request, challenge_raw: str, code: str) -> User:
     return user
 
 
-def signout(*, request) -> None:
+def signout(*, request: HttpRequest) -> None:
     """End the session on the server (the row is deleted, the key is worthless)."""
     user = request.user if request.user.is_authenticated else None
     if user is not None:
@@ -421,7 +429,7 @@ def signout(*, request) -> None:
 # --- password reset -----------------------------------------------------------------------
 
 
-def password_reset_queue(*, user, to: str, uid: str, token: str) -> None:
+def password_reset_queue(*, user: User, to: str, uid: str, token: str) -> None:
     """Queue the reset mail (Django's reset form calls this instead of sending).
 
     The request only writes a row, so an address with an account answers as fast as one
@@ -446,11 +454,11 @@ def password_reset_queue(*, user, to: str, uid: str, token: str) -> None:
 # --- the authenticator app (TOTP) -----------------------------------------------------------
 
 
-def totp_confirmed_device(user) -> TOTPDevice | None:
+def totp_confirmed_device(user: User) -> TOTPDevice | None:
     return _totp_device(user)
 
 
-def totp_pending_device(user) -> TOTPDevice:
+def totp_pending_device(user: User) -> TOTPDevice:
     """The unconfirmed device whose QR code the account page shows (made on first need)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
@@ -458,7 +466,7 @@ def totp_pending_device(user) -> TOTPDevice:
     return device
 
 
-def totp_enrol(*, request, user, code: str) -> bool:
+def totp_enrol(*, request: HttpRequest, user: User, code: str) -> bool:
     """Confirm the pending device with a code from the app; False when the code is wrong.
 
     From then on sign-in asks for the app's code, and this session counts as verified by
@@ -476,7 +484,7 @@ def totp_enrol(*, request, user, code: str) -> bool:
     return True
 
 
-def totp_remove(*, request, user) -> None:
+def totp_remove(*, request: HttpRequest, user: User) -> None:
     """Remove the authenticator app: sign-in emails a code again."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bookdesk.accounts import services, tokens
 from bookdesk.accounts.forms import CodeForm, SignInForm, TokenForm, TotpConfirmForm
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.core.http import with_retry_after
 from bookdesk.core.pages import page_status
 
@@ -41,7 +42,7 @@ def _mask(email: str) -> str:
 
 @never_cache
 @sensitive_post_parameters("password")
-def signin(request):
+def signin(request: HttpRequest) -> HttpResponseBase:
     if request.user.is_authenticated and request.user.is_verified():
         return redirect(_next_url(request))
     form = SignInForm(request.POST or None)
@@ -75,7 +76,7 @@ def signin(request):
 
 
 @never_cache
-def signin_code(request):
+def signin_code(request: HttpRequest) -> HttpResponseBase:
     pending = request.session.get(SIGNIN_SESSION_KEY)
     if not pending:
         messages.info(request, "Start by entering your email address and password.")
@@ -121,7 +122,7 @@ def _restart(request, detail: str):
     return redirect("accounts:login")
 
 
-def signout(request):
+def signout(request: HttpRequest) -> HttpResponseBase:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     services.signout(request=request)
@@ -129,7 +130,7 @@ def signout(request):
     return redirect("accounts:login")
 
 
-def admin_login(request):
+def admin_login(request: HttpRequest) -> HttpResponseBase:
     """The admin's own login form would skip our lockout and code step: use ours."""
     next_url = request.GET.get("next") or "/admin/"
     return redirect(reverse("accounts:login") + "?" + urlencode({"next": next_url}))
@@ -154,7 +155,7 @@ def _secret_base32(device: TOTPDevice) -> str:
 
 @never_cache
 @otp_required
-def account(request):
+def account(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     user = request.user
     confirmed = services.totp_confirmed_device(user)
     totp_form = TotpConfirmForm(prefix="totp")

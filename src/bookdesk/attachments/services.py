@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO, cast
+
 import structlog
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 
+from bookdesk.accounts.models import User
+from bookdesk.accounts.types import AnyUser
 from bookdesk.attachments import storage
 from bookdesk.attachments.models import Attachment
 from bookdesk.attachments.selectors import user_may_upload
 from bookdesk.attachments.validation import UploadTooLarge, detect_type
 from bookdesk.audit.services import audit_record
+from bookdesk.bookings.models import Booking
 from bookdesk.core.errors import Forbidden
 from bookdesk.core.formatting import format_bytes
 
 log = structlog.get_logger("bookdesk.attachments")
 
 
-def require_may_upload(user, booking) -> None:
+def require_may_upload(user: AnyUser, booking: Booking) -> None:
     """Refuse a user who may not add to (or remove from) the booking's attachments.
 
     attachment_add and attachment_delete check this themselves; the upload adapters also
@@ -28,7 +35,13 @@ def require_may_upload(user, booking) -> None:
         raise Forbidden("Only the booking's requester or an admin may add or remove its files.")
 
 
-def attachment_add(*, booking, uploaded_by, upload, request=None) -> Attachment:
+def attachment_add(
+    *,
+    booking: Booking,
+    uploaded_by: User,
+    upload: UploadedFile,
+    request: HttpRequest | None = None,
+) -> Attachment:
     """Validate ``upload`` (a Django UploadedFile), store it and record it on ``booking``.
 
     Raises Forbidden, or UploadRejected (too large, unsupported, broken) with a message for
@@ -38,10 +51,14 @@ def attachment_add(*, booking, uploaded_by, upload, request=None) -> Attachment:
     removed again.
     """
     require_may_upload(uploaded_by, booking)
+    # Django's upload handlers always set both (the stubs allow None for hand-made files);
+    # the file is opened in binary mode.
+    assert upload.file is not None and upload.size is not None
+    fileobj = cast(BinaryIO, upload.file)
     _check_limits(booking=booking, user=uploaded_by, size=upload.size)
-    detected = detect_type(upload.file)
+    detected = detect_type(fileobj)
     display_name = storage.sanitize_display_name(upload.name, extension=detected.extension)
-    stored = storage.store_file(upload.file)
+    stored = storage.store_file(fileobj)
     try:
         with transaction.atomic():
             type(booking).objects.select_for_update().filter(pk=booking.pk).first()
@@ -72,7 +89,7 @@ def attachment_add(*, booking, uploaded_by, upload, request=None) -> Attachment:
     return attachment
 
 
-def _check_limits(*, booking, user, size: int) -> None:
+def _check_limits(*, booking: Booking, user: User, size: int) -> None:
     if size > settings.ATTACHMENT_MAX_BYTES:
         raise UploadTooLarge(
             f"The file is larger than the limit of {format_bytes(settings.ATTACHMENT_MAX_BYTES)}."
@@ -94,7 +111,9 @@ def _check_limits(*, booking, user, size: int) -> None:
         )
 
 
-def attachment_delete(*, attachment: Attachment, actor, request=None) -> None:
+def attachment_delete(
+    *, attachment: Attachment, actor: User, request: HttpRequest | None = None
+) -> None:
     """Remove the row and, once that is committed, the file."""
     require_may_upload(actor, attachment.booking)
     with transaction.atomic():
@@ -111,7 +130,9 @@ def attachment_delete(*, attachment: Attachment, actor, request=None) -> None:
         attachment.delete()
 
 
-def attachment_record_download(*, attachment: Attachment, actor, request=None) -> None:
+def attachment_record_download(
+    *, attachment: Attachment, actor: User, request: HttpRequest | None = None
+) -> None:
     audit_record(
         action="attachment.downloaded",
         actor=actor,

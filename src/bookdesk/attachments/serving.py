@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import structlog
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 
 from bookdesk.attachments import storage
 from bookdesk.attachments.models import Attachment
@@ -31,9 +31,10 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def download_response(attachment: Attachment) -> HttpResponse:
+def download_response(attachment: Attachment) -> HttpResponseBase:
     path = storage.path_for(attachment.stored_name)
     prefix = settings.ATTACHMENTS_X_ACCEL_PREFIX
+    response: HttpResponseBase
     if prefix:
         # nginx sends the file from its internal location; the app never reads it.
         response = HttpResponse(content_type=attachment.content_type)

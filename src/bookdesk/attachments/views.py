@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponseBase
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.attachments import selectors, services
 from bookdesk.attachments.serving import download_response
 from bookdesk.attachments.uploadhandlers import uploaded_file
@@ -17,7 +19,7 @@ from bookdesk.core.access import verified_required
 @csrf_exempt  # checked below, once our upload handler is in place (see docstring)
 @require_POST
 @verified_required
-def upload(request, booking_id: int):
+def upload(request: AuthenticatedHttpRequest, booking_id: int) -> HttpResponseBase:
     """The CSRF check reads the body; exempting the view and protecting the inner function
     is Django's documented way to let the size-counting upload handler see the body first
     (it is installed in settings, so this is belt and braces)."""
@@ -42,7 +44,7 @@ def _upload(request, booking_id: int):
 
 @require_GET
 @verified_required
-def download(request, pk: int):
+def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     attachment = selectors.attachment_get_visible(request.user, pk)
     response = download_response(attachment)
     services.attachment_record_download(attachment=attachment, actor=request.user, request=request)
@@ -51,7 +53,7 @@ def download(request, pk: int):
 
 @require_POST
 @verified_required
-def delete(request, pk: int):
+def delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     attachment = selectors.attachment_get_visible(request.user, pk)
     booking_id = attachment.booking_id
     name = attachment.display_name

@@ -15,4 +15,4 @@ class AuditEventAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
     list_select_related = False
     show_full_result_count = False  # a count(*) over a large log on every page is wasted work
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)

@@ -125,7 +125,7 @@ def out(booking: Booking) -> dict:
         "status": booking.status,
         "holds_slot": booking.holds_slot,
         "series": booking.series_id,
-        "decided_by": booking.decided_by.email if booking.decided_by_id else None,
+        "decided_by": booking.decided_by.email if booking.decided_by is not None else None,
         "decided_at": booking.decided_at,
         "decision_reason": booking.decision_reason,
         "created_at": booking.created_at,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.bookings import services
 from bookdesk.bookings.forms import DecisionForm
 from bookdesk.bookings.selectors import booking_get_visible, pending_for_approver, with_conflicts
@@ -19,7 +21,7 @@ INBOX_PAGE_SIZE = 50
 
 
 @approver_required
-def inbox(request):
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     pending = pending_for_approver(request.user)
     form = DecisionForm(request.POST or None)
     status = 200
@@ -73,7 +75,7 @@ def inbox(request):
 
 @require_POST
 @verified_required
-def booking_decide(request, pk: int):
+def booking_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     booking = booking_get_visible(request.user, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from bookdesk.bookings.models import Booking
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
@@ -37,7 +40,9 @@ class ResourceAvailability:
     is_free: bool = False
 
 
-def _open_intervals(resource: Resource, hours, start: datetime, end: datetime):
+def _open_intervals(
+    resource: Resource, hours: Sequence[OpeningHours], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
     """The resource's opening intervals intersecting [start, end), as aware datetimes."""
     if not hours:
         return [(start, end)]
@@ -45,7 +50,7 @@ def _open_intervals(resource: Resource, hours, start: datetime, end: datetime):
     by_day: dict[int, list[OpeningHours]] = defaultdict(list)
     for row in hours:
         by_day[row.weekday].append(row)
-    out = []
+    out: list[tuple[datetime, datetime]] = []
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date()
     while day <= last:
@@ -60,9 +65,11 @@ def _open_intervals(resource: Resource, hours, start: datetime, end: datetime):
     return out
 
 
-def _subtract(spans, busy):
+def _subtract(
+    spans: list[tuple[datetime, datetime]], busy: list[Interval]
+) -> list[tuple[datetime, datetime]]:
     """Free parts of ``spans`` once every busy interval is removed (both sorted by start)."""
-    free = []
+    free: list[tuple[datetime, datetime]] = []
     for a, b in spans:
         cursor = a
         for iv in busy:
@@ -86,7 +93,9 @@ WHERE holds_slot AND tstzrange(start, "end", '[)') && tstzrange(%s, %s, '[)')
 """
 
 
-def _busy_bookings(start, end, resource_ids) -> dict[int, list[Interval]]:
+def _busy_bookings(
+    start: datetime, end: datetime, resource_ids: Iterable[int] | None
+) -> dict[int, list[Interval]]:
     """Slot-holding bookings overlapping [start, end), by resource.
 
     ``resource_ids`` None means all resources: a list of a thousand ids would only make
@@ -99,7 +108,7 @@ def _busy_bookings(start, end, resource_ids) -> dict[int, list[Interval]]:
         # no-overlap constraint (start/end comparisons cannot), and epoch seconds convert
         # to datetimes several times faster than psycopg's timestamptz parsing.
         sql = _PG_BUSY_SQL
-        params = [start, end]
+        params: list[datetime | list[int]] = [start, end]
         if resource_ids is not None:
             sql += " AND resource_id = ANY(%s::bigint[])"
             params.append(list(resource_ids))
@@ -122,7 +131,7 @@ def _busy_bookings(start, end, resource_ids) -> dict[int, list[Interval]]:
     return busy
 
 
-def _candidates(*, capacity: int | None, kind: str | None):
+def _candidates(*, capacity: int | None, kind: str | None) -> QuerySet[Resource]:
     """Active resources holding at least ``capacity`` people, of ``kind`` when given."""
     resources = Resource.objects.filter(is_active=True).only(
         "name", "kind", "location", "capacity", "timezone"
@@ -147,11 +156,11 @@ def availability(
     A fixed number of queries however many resources match: resources (with opening hours
     prefetched), slot-holding bookings in the window, and blackouts in the window.
     """
-    resources = _candidates(capacity=capacity, kind=kind)
+    candidates = _candidates(capacity=capacity, kind=kind)
     if resource_ids is not None:
-        resources = resources.filter(pk__in=resource_ids)
+        candidates = candidates.filter(pk__in=resource_ids)
     narrowed = bool(capacity or kind or resource_ids is not None)
-    resources = list(resources)
+    resources = list(candidates)
     if not resources:
         return []
     # Opening hours of all resources in one query (a prefetch would cost a queryset per
@@ -163,7 +172,7 @@ def availability(
     for row in hours_qs:
         hours[row.resource_id].append(row)
     busy = _busy_bookings(start, end, [r.pk for r in resources] if narrowed else None)
-    everywhere = []
+    everywhere: list[Interval] = []
     for rid, b_start, b_end in Blackout.objects.filter(start__lt=end, end__gt=start).values_list(
         "resource_id", "start", "end"
     ):
@@ -257,9 +266,17 @@ def availability_busy_json(
     return result
 
 
+class FreeResource(TypedDict):
+    resource: Resource
+    start: datetime
+    end: datetime
+    local_start: str  # the wall-clock times in the resource's zone, for the page's links
+    local_end: str
+
+
 def free_resources(
     *, day: date, time_from: time, time_to: time, capacity: int | None, kind: str | None
-) -> list[dict]:
+) -> list[FreeResource]:
     """Resources free for the whole asked window, read in each resource's own zone.
 
     One availability() call per distinct zone among the candidates (a handful in practice).
@@ -268,7 +285,7 @@ def free_resources(
     by_zone: dict[str, list[int]] = {}
     for pk, zone in candidates.values_list("pk", "timezone"):
         by_zone.setdefault(zone, []).append(pk)
-    found = []
+    found: list[FreeResource] = []
     for zone_name, ids in by_zone.items():
         resource_zone = Resource(timezone=zone_name).zone
         start = datetime.combine(day, time_from, tzinfo=resource_zone)

@@ -102,14 +102,14 @@ def entries_in_window(
 
     utc_start = start.replace(tzinfo=UTC) - _ZONE_SLACK
     utc_end = end.replace(tzinfo=UTC) + _ZONE_SLACK
-    candidates = (
+    query = (
         Booking.objects.filter(status__in=OPEN_STATUSES, start__lt=utc_end, end__gt=utc_start)
         .select_related("resource", "requester")
         .order_by("start", "id")
     )
     if resource is not None:
-        candidates = candidates.filter(resource=resource)
-    candidates = list(candidates[: limit + 1])
+        query = query.filter(resource=resource)
+    candidates = list(query[: limit + 1])
     truncated = len(candidates) > limit
     candidates = candidates[:limit]
     ids = [b.pk for b in candidates]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import JsonResponse
+from django.http import HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.bookings.calendar import (
     MAX_ENTRIES,
     MAX_WINDOW,
@@ -39,7 +40,7 @@ def _anchor(request, resource) -> date:
 
 
 @verified_required
-def calendar_page(request):
+def calendar_page(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     resource = _selected_resource(request)
     view = request.GET.get("view", "week")
     window = window_for(view if view in VIEWS else "week", _anchor(request, resource))
@@ -73,7 +74,7 @@ def calendar_page(request):
 
 
 @verified_required
-def calendar_feed(request):
+def calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Events for FullCalendar: open bookings overlapping [start, end) in local wall time."""
     start = parse_floating(request.GET.get("start"))
     end = parse_floating(request.GET.get("end"))

@@ -15,7 +15,14 @@ from typing import Any
 from bookdesk.core.errors import Conflict, Invalid
 
 
-def slot(*, resource_id: int, start: datetime, end: datetime, booking_id=None, status=None):
+def slot(
+    *,
+    resource_id: int,
+    start: datetime,
+    end: datetime,
+    booking_id: int | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
     """How a conflicting slot is named to the client (times ISO 8601 with offset)."""
     return {
         "resource": resource_id,

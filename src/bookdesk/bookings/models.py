@@ -100,6 +100,11 @@ class Booking(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not stored: set on the bookings that some reads and changes return.
+    conflicts: list[Booking]  # selectors.with_conflicts: open bookings overlapping this one
+    auto_rejected: list[Booking]  # services.booking_approve: requests rejected with it
+    cancelled: list[Booking]  # services.booking_cancel: this one and the following ones
+
     class Meta:
         ordering = ["start", "id"]
         indexes = [

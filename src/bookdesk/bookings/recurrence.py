@@ -42,7 +42,7 @@ def expand(
         raise BookingRuleViolation("recurrence", "The until-date is before the first occurrence.")
     day_span = (local_end.date() - local_start.date()).days
     step = timedelta(days=interval * (7 if frequency == Frequency.WEEKLY else 1))
-    occurrences = []
+    occurrences: list[tuple[datetime, datetime]] = []
     day = local_start.date()
     while True:
         if count is not None and len(occurrences) >= count:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection
@@ -10,12 +11,14 @@ from django.db.models import BigIntegerField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from bookdesk.accounts.models import User
+from bookdesk.accounts.types import AnyUser
 from bookdesk.bookings.models import OPEN_STATUSES, Booking, BookingStatus
 from bookdesk.core.errors import NotFound
 from bookdesk.resources.selectors import resources_approvable_by
 
 
-def bookings_visible_to(user) -> QuerySet:
+def bookings_visible_to(user: AnyUser) -> QuerySet[Booking]:
     """Own bookings, plus those of resources the user approves; admins see all."""
     qs = Booking.objects.select_related("resource", "requester", "decided_by")
     if not user.is_authenticated:
@@ -25,7 +28,7 @@ def bookings_visible_to(user) -> QuerySet:
     return qs.filter(Q(requester=user) | Q(resource__in=resources_approvable_by(user)))
 
 
-def booking_get_visible(user, pk) -> Booking:
+def booking_get_visible(user: AnyUser, pk: int | str) -> Booking:
     """The booking if ``user`` may see it; otherwise NotFound, so its existence does not leak."""
     try:
         return bookings_visible_to(user).get(pk=pk)
@@ -33,7 +36,7 @@ def booking_get_visible(user, pk) -> Booking:
         raise NotFound("No such booking.") from None
 
 
-def bookings_upcoming_for(user) -> QuerySet:
+def bookings_upcoming_for(user: User) -> QuerySet[Booking]:
     """The user's own open bookings that have not ended, soonest first."""
     return (
         Booking.objects.filter(requester=user, status__in=OPEN_STATUSES, end__gt=timezone.now())
@@ -42,7 +45,9 @@ def bookings_upcoming_for(user) -> QuerySet:
     )
 
 
-def bookings_of_requester(user, *, status: str = "", when: str = "upcoming") -> QuerySet:
+def bookings_of_requester(
+    user: User, *, status: str = "", when: str = "upcoming"
+) -> QuerySet[Booking]:
     """The user's own bookings: ``when`` is upcoming (soonest first), past or all (latest
     first); ``status`` narrows to one state."""
     qs = Booking.objects.filter(requester=user).select_related("resource")
@@ -57,14 +62,14 @@ def bookings_of_requester(user, *, status: str = "", when: str = "upcoming") -> 
 
 
 def bookings_list(
-    user,
+    user: User,
     *,
     mine: bool = False,
     status: str | None = None,
     resource: int | None = None,
     start_from: datetime | None = None,
     start_to: datetime | None = None,
-) -> QuerySet:
+) -> QuerySet[Booking]:
     """Visible bookings filtered; ``from``/``to`` select bookings overlapping that window."""
     qs = bookings_visible_to(user)
     if mine:
@@ -80,7 +85,7 @@ def bookings_list(
     return qs.order_by("start", "id")
 
 
-def pending_for_approver(user) -> QuerySet:
+def pending_for_approver(user: User) -> QuerySet[Booking]:
     """Pending requests for the resources ``user`` decides, oldest request first."""
     return (
         Booking.objects.select_related("resource", "requester")
@@ -89,31 +94,33 @@ def pending_for_approver(user) -> QuerySet:
     )
 
 
-def with_conflicts(bookings) -> list[Booking]:
+def with_conflicts(bookings: Iterable[Booking]) -> list[Booking]:
     """Attach ``.conflicts`` (other open bookings overlapping each one) in one query."""
-    bookings = list(bookings)
-    if not bookings:
-        return bookings
-    lo = min(b.start for b in bookings)
-    hi = max(b.end for b in bookings)
+    rows = list(bookings)
+    if not rows:
+        return rows
+    lo = min(b.start for b in rows)
+    hi = max(b.end for b in rows)
     others: dict[int, list[Booking]] = defaultdict(list)
     for other in Booking.objects.select_related("requester").filter(
-        resource_id__in={b.resource_id for b in bookings},
+        resource_id__in={b.resource_id for b in rows},
         status__in=OPEN_STATUSES,
         start__lt=hi,
         end__gt=lo,
     ):
         others[other.resource_id].append(other)
-    for booking in bookings:
+    for booking in rows:
         booking.conflicts = [
             o
             for o in others[booking.resource_id]
             if o.pk != booking.pk and o.start < booking.end and o.end > booking.start
         ]
-    return bookings
+    return rows
 
 
-def slot_conflicts(*, resource_id: int, start, end, exclude_pk=None) -> QuerySet:
+def slot_conflicts(
+    *, resource_id: int, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> QuerySet[Booking]:
     """Bookings holding a slot on the resource that overlap [start, end)."""
     qs = Booking.objects.filter(holds_slot=True)
     if connection.vendor == "postgresql":

@@ -20,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import structlog
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from bookdesk.accounts.models import User
 from bookdesk.audit.services import audit_record
 from bookdesk.bookings import mail, recurrence
 from bookdesk.bookings.errors import (
@@ -59,12 +61,12 @@ def _close(
     status: str,
     action: str,
     notify: Callable[..., int],
-    actor=None,
-    request=None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
     decision_reason: str | None = None,
     decided_at: datetime | None = None,
-    mail_kwargs: dict | None = None,
-    **audit,
+    mail_kwargs: dict[str, Any] | None = None,
+    **audit: Any,
 ) -> None:
     """End a booking's hold on its slot (rejected, cancelled, expired): the new state is
     saved, audited and mailed in the caller's transaction. A decision also records who
@@ -85,7 +87,7 @@ def _count_after_commit(action: str, n: int = 1) -> None:
         transaction.on_commit(lambda: BOOKINGS.labels(action=action).inc(n))
 
 
-def _slot_of(booking: Booking) -> dict:
+def _slot_of(booking: Booking) -> dict[str, Any]:
     return slot(
         resource_id=booking.resource_id,
         start=booking.start,
@@ -95,7 +97,7 @@ def _slot_of(booking: Booking) -> dict:
     )
 
 
-def _conflicts_for(booking: Booking) -> list[dict]:
+def _conflicts_for(booking: Booking) -> list[dict[str, Any]]:
     return [
         _slot_of(other)
         for other in slot_conflicts(
@@ -138,12 +140,12 @@ def _holds(resource: Resource, status: str) -> bool:
     )
 
 
-def user_may_cancel(user, booking: Booking) -> bool:
+def user_may_cancel(user: User, booking: Booking) -> bool:
     """The requester or an admin (whether the booking is still open is checked apart)."""
     return bool(user.is_admin or booking.requester_id == user.pk)
 
 
-def _require_decider(actor, booking: Booking) -> None:
+def _require_decider(actor: User, booking: Booking) -> None:
     if not user_may_decide(actor, booking.resource):
         raise Forbidden("Only an approver of this resource or an admin may decide.")
 
@@ -151,7 +153,17 @@ def _require_decider(actor, booking: Booking) -> None:
 # --- request ------------------------------------------------------------------------------
 
 
-def _new_booking(*, requester, resource, start, end, title, purpose, attendees, series=None):
+def _new_booking(
+    *,
+    requester: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    title: str,
+    purpose: str,
+    attendees: int,
+    series: BookingSeries | None = None,
+) -> Booking:
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.APPROVED
     return Booking(
         resource=resource,
@@ -167,7 +179,14 @@ def _new_booking(*, requester, resource, start, end, title, purpose, attendees, 
     )
 
 
-def _after_create(booking: Booking, *, requester, request, notify: bool = True, **audit):
+def _after_create(
+    booking: Booking,
+    *,
+    requester: User,
+    request: HttpRequest | None,
+    notify: bool = True,
+    **audit: Any,
+) -> None:
     audit_record(
         action="booking.requested",
         actor=requester,
@@ -194,14 +213,14 @@ def _after_create(booking: Booking, *, requester, request, notify: bool = True, 
 
 def booking_request(
     *,
-    requester,
+    requester: User,
     resource: Resource,
     start: datetime,
     end: datetime,
     title: str,
     purpose: str = "",
     attendees: int = 1,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Booking:
     """Request a booking: approved at once when the resource needs no approval, else pending."""
     if not title or not title.strip():
@@ -225,14 +244,14 @@ def booking_request(
 
 @dataclass
 class SeriesResult:
-    series: BookingSeries | None
+    series: BookingSeries
     bookings: list[Booking] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
 
 def booking_request_series(
     *,
-    requester,
+    requester: User,
     resource: Resource,
     start: datetime,
     end: datetime,
@@ -244,7 +263,7 @@ def booking_request_series(
     count: int | None = None,
     until: date | None = None,
     skip_conflicts: bool = False,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> SeriesResult:
     """Request a recurring booking.
 
@@ -374,7 +393,9 @@ def _locked(booking: Booking) -> Booking:
     )
 
 
-def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
+def booking_approve(
+    *, booking: Booking, actor: User, request: HttpRequest | None = None
+) -> Booking:
     """Approve a pending request; overlapping pending requests are rejected with it."""
     with transaction.atomic():
         _lock_resource(booking.resource_id)
@@ -429,7 +450,9 @@ def booking_approve(*, booking: Booking, actor, request=None) -> Booking:
     return booking
 
 
-def booking_reject(*, booking: Booking, actor, reason: str, request=None) -> Booking:
+def booking_reject(
+    *, booking: Booking, actor: User, reason: str, request: HttpRequest | None = None
+) -> Booking:
     reason = (reason or "").strip()
     if not reason:
         raise BookingRuleViolation("reason_required", "Say why the request is rejected.")
@@ -463,7 +486,14 @@ class DecisionResult(TypedDict, total=False):
     message: str
 
 
-def booking_decide(*, booking: Booking, action: str, actor, reason: str = "", request=None):
+def booking_decide(
+    *,
+    booking: Booking,
+    action: str,
+    actor: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Booking:
     """Approve or reject one request (``action`` is "approve" or "reject")."""
     if action == "approve":
         return booking_approve(booking=booking, actor=actor, request=request)
@@ -473,7 +503,12 @@ def booking_decide(*, booking: Booking, action: str, actor, reason: str = "", re
 
 
 def bookings_decide(
-    *, ids: list[int], action: str, actor, reason: str = "", request=None
+    *,
+    ids: list[int],
+    action: str,
+    actor: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> list[DecisionResult]:
     """Approve or reject many requests, each on its own; returns one result per id."""
     if action not in {"approve", "reject"}:
@@ -501,7 +536,9 @@ def bookings_decide(
 # --- cancel and expire --------------------------------------------------------------------
 
 
-def booking_cancel(*, booking: Booking, actor, scope: str = "one", request=None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor: User, scope: str = "one", request: HttpRequest | None = None
+) -> Booking:
     """Cancel a pending or approved booking (requester or admin).
 
     ``scope="following"`` also cancels the open occurrences after it in the same series.

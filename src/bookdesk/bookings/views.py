@@ -11,9 +11,11 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.audit.selectors import history_of
 from bookdesk.bookings import services
 from bookdesk.bookings.availability import free_resources
@@ -39,14 +41,14 @@ PAGE_SIZE = 25
 
 
 @verified_required
-def home(request):
+def home(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     upcoming = bookings_upcoming_for(request.user)[:10]
     pending_count = pending_for_approver(request.user).count() if request.user.is_approver else 0
     return render(request, "home.html", {"upcoming": upcoming, "pending_count": pending_count})
 
 
 @verified_required
-def my_bookings(request):
+def my_bookings(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = MyBookingsFilterForm(request.GET or None)
     status, when = "", "upcoming"
     if form.is_bound and form.is_valid():
@@ -79,13 +81,13 @@ def detail_page(request, booking, *, status: int = 200, **extra):
 
 
 @verified_required
-def booking_detail(request, pk: int):
+def booking_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return detail_page(request, booking_get_visible(request.user, pk))
 
 
 @require_POST
 @verified_required
-def booking_cancel(request, pk: int):
+def booking_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     booking = booking_get_visible(request.user, pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
@@ -104,7 +106,7 @@ def booking_cancel(request, pk: int):
 
 def _initial_from_query(request) -> dict:
     """Prefill the booking form from a calendar or availability link."""
-    initial = {}
+    initial: dict[str, int | datetime] = {}
     raw = request.GET.get("resource", "")
     if raw.isdigit():
         initial["resource"] = int(raw)
@@ -118,7 +120,7 @@ def _initial_from_query(request) -> dict:
 
 
 @verified_required
-def booking_new(request):
+def booking_new(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if request.method != "POST":
         form = BookingForm(initial=_initial_from_query(request))
         return render(request, "bookings/book.html", {"form": form})
@@ -198,7 +200,7 @@ def _conflict_texts(error, resource) -> list[str]:
 
 
 @verified_required
-def availability_search(request):
+def availability_search(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = AvailabilityForm(request.GET or None)
     results = None
     if form.is_bound and form.is_valid():

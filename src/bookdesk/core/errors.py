@@ -35,7 +35,7 @@ class DomainError(Exception):
         self.message = message or type(self).message
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may name itself
-        self.detail = self.message if detail is None else detail
+        self.detail: Any = self.message if detail is None else detail
         self.retry_after = retry_after
         super().__init__(self.message)
 

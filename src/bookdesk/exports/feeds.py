@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from bookdesk.audit.services import audit_record
+from bookdesk.bookings.models import Booking
 from bookdesk.bookings.selectors import bookings_visible_to
 from bookdesk.exports.models import FeedToken
 
@@ -83,7 +84,7 @@ def feed_token_lookup(raw: str) -> FeedToken | None:
     return token
 
 
-def feed_bookings(token: FeedToken):
+def feed_bookings(token: FeedToken) -> QuerySet[Booking]:
     qs = bookings_visible_to(token.user).filter(end__gte=timezone.now() - FEED_HISTORY)
     if token.resource_id is not None:
         qs = qs.filter(resource_id=token.resource_id)
@@ -92,7 +93,7 @@ def feed_bookings(token: FeedToken):
     return qs.order_by("start", "id")
 
 
-def feed_validators(token: FeedToken, qs) -> tuple[str, object]:
+def feed_validators(token: FeedToken, qs: QuerySet[Booking]) -> tuple[str, datetime]:
     """(ETag, Last-Modified) of a feed: a hash of its newest change and size, and that time.
 
     The count catches deletions, the newest updated_at any change; the history window's

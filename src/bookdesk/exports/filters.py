@@ -56,7 +56,7 @@ class ExportFilters:
 
 def _many(query, name: str) -> list[str]:
     # Accept both ?status=a&status=b and ?status=a,b.
-    values = []
+    values: list[str] = []
     for raw in query.getlist(name):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
     return values

@@ -133,10 +133,10 @@ def _progress_recorder(job: ExportJob):
     """
     if connection.vendor != "postgresql" or job.format != "csv":
 
-        def progress(done: int) -> None:
+        def update_row(done: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=done)
 
-        return progress, lambda: None
+        return update_row, lambda: None
 
     side = None
 

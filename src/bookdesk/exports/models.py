@@ -46,7 +46,7 @@ class FeedToken(models.Model):
         ]
 
     def __str__(self) -> str:
-        subject = self.resource.name if self.resource_id else "my bookings"
+        subject = self.resource.name if self.resource is not None else "my bookings"
         return f"{self.user} feed: {subject}"
 
 

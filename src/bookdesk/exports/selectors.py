@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from bookdesk.accounts.models import User
+from bookdesk.accounts.types import AnyUser
+from bookdesk.bookings.models import Booking
 from bookdesk.bookings.selectors import bookings_visible_to
 from bookdesk.core.errors import NotFound
 from bookdesk.exports.filters import ExportFilters
@@ -15,10 +19,10 @@ from bookdesk.exports.models import ExportJob
 from bookdesk.exports.rows import SOURCES, ExportRow
 
 # The columns every format reads, in ExportRow's order.
-EXPORT_FIELDS: tuple[str, ...] = tuple(SOURCES)
+EXPORT_FIELDS: tuple[str, ...] = cast(tuple[str, ...], tuple(SOURCES))
 
 
-def bookings_for_export(user, filters: ExportFilters) -> QuerySet:
+def bookings_for_export(user: AnyUser, filters: ExportFilters) -> QuerySet[Booking]:
     """Admins: everything; approvers: their resources and their own; requesters: their own."""
     qs = bookings_visible_to(user)
     start, end = filters.window
@@ -38,12 +42,12 @@ def bookings_for_export(user, filters: ExportFilters) -> QuerySet:
     return qs.order_by("start", "id")
 
 
-def export_jobs_of(user) -> QuerySet:
+def export_jobs_of(user: User) -> QuerySet[ExportJob]:
     """The user's background exports, newest first."""
     return ExportJob.objects.filter(user=user).order_by("-created_at", "-id")
 
 
-def export_job_of(user, job_id: int) -> ExportJob:
+def export_job_of(user: User, job_id: int) -> ExportJob:
     """One of the user's background exports; NotFound for anyone else's."""
     job = ExportJob.objects.filter(pk=job_id, user=user).first()
     if job is None:
@@ -54,7 +58,7 @@ def export_job_of(user, job_id: int) -> ExportJob:
 CHUNK_ROWS = 2000
 
 
-def export_rows(qs: QuerySet) -> Iterator[ExportRow]:
+def export_rows(qs: QuerySet[Booking]) -> Iterator[ExportRow]:
     """ExportRows, read CHUNK_ROWS at a time from a server-side cursor.
 
     On PostgreSQL the rows come from a named cursor, like ``QuerySet.iterator()`` would use,
@@ -70,7 +74,7 @@ def export_rows(qs: QuerySet) -> Iterator[ExportRow]:
     yield from _postgresql_rows(values)
 
 
-def _postgresql_rows(values: QuerySet) -> Iterator[ExportRow]:
+def _postgresql_rows(values: QuerySet[Booking, tuple[Any, ...]]) -> Iterator[ExportRow]:
     from psycopg.types.datetime import TimestamptzLoader
 
     sql, params = values.query.sql_with_params()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from bookdesk.accounts.models import User
 from bookdesk.audit.services import audit_record
+from bookdesk.bookings.models import Booking
 from bookdesk.exports.filters import ExportFilters
 from bookdesk.exports.selectors import bookings_for_export
 
@@ -21,14 +23,14 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class PreparedExport:
-    queryset: object
+    queryset: QuerySet[Booking]
     row_count: int
     filename: str
     content_type: str
 
 
 def export_prepare(
-    *, user: Any, filters: ExportFilters, fmt: str, request: HttpRequest | None = None
+    *, user: User, filters: ExportFilters, fmt: str, request: HttpRequest | None = None
 ) -> PreparedExport:
     """Scope and filter the bookings, count them and audit the export (``export.created``)."""
     qs = bookings_for_export(user, filters)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET, require_POST
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.bookings.models import BookingStatus
 from bookdesk.core.access import verified_required
 from bookdesk.exports import feeds, jobs
@@ -43,7 +44,7 @@ def _page(request, *, errors=None, status=200):
 
 
 @verified_required
-def exports_page(request):
+def exports_page(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _page(request)
     fmt = request.POST.get("format", "csv")
@@ -67,7 +68,7 @@ def exports_page(request):
 
 @require_GET
 @verified_required
-def job_download(request, pk: int):
+def job_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     return job_file_response(
         jobs.export_job_download(user=request.user, job_id=pk, request=request)
     )
@@ -75,7 +76,7 @@ def job_download(request, pk: int):
 
 @require_POST
 @verified_required
-def feed_create(request):
+def feed_create(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     resource = None
     resource_id = request.POST.get("resource") or ""
     if resource_id:
@@ -98,7 +99,7 @@ def feed_create(request):
 
 @require_POST
 @verified_required
-def feed_revoke(request, pk: int):
+def feed_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     if not feeds.feed_token_revoke(user=request.user, token_id=pk, request=request):
         raise Http404("No such feed.")
     messages.success(request, "The feed address no longer works.")
@@ -127,7 +128,11 @@ def feed(request, token: str):
         for name, value in headers.items():
             not_modified[name] = value
         return not_modified
-    name = f"Bookdesk: {found.resource.name}" if found.resource_id else "Bookdesk: my bookings"
+    name = (
+        f"Bookdesk: {found.resource.name}"
+        if found.resource is not None
+        else "Bookdesk: my bookings"
+    )
     response = StreamingHttpResponse(
         ics_chunks(export_rows(qs), name=name), content_type="text/calendar; charset=utf-8"
     )

@@ -40,7 +40,7 @@ class OutboxMessageAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
         "attachment_names",
         "body",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ["retry_now"]
 
     @admin.display(description="to")
@@ -73,4 +73,4 @@ class DevMessageAdmin(ReadOnlyForAdminsMixin, admin.ModelAdmin):
     list_display = ["at", "to", "subject"]
     search_fields = ["to", "subject"]
     readonly_fields = ["at", "from_email", "to", "subject", "body", "attachments"]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)

@@ -237,7 +237,7 @@ def send_batch(
                 break
             token = set_request_id(message.request_id or None)
             try:
-                context = {"outbox_id": message.pk}
+                context: dict[str, int | str] = {"outbox_id": message.pk}
                 if message.request_id:
                     context["request_id"] = message.request_id
                 with structlog.contextvars.bound_contextvars(**context):

@@ -11,11 +11,14 @@ import base64
 import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.template import Context
+from django.http import HttpRequest
+from django.template import Context, Template
+from django.template.backends.django import Template as BackendTemplate
 from django.template.loader import get_template
 from django.utils import timezone
 
@@ -26,12 +29,17 @@ from bookdesk.notifications.models import OutboxMessage, OutboxStatus
 Attachment = Mapping[str, Any] | tuple
 
 
+def _engine_template(name: str) -> Template:
+    """The Django engine's own template, which renders a Context as given."""
+    return cast(BackendTemplate, get_template(name)).template
+
+
 def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """Render ``emails/<template>-subject.txt``, ``-body.txt`` and ``-body.html``."""
     # Plain-text parts are not HTML: escaping would turn "R&D" into "R&amp;D" in the mail.
     plain = Context(dict(context), autoescape=False)
-    subject = get_template(f"emails/{template}-subject.txt").template.render(plain)
-    text = get_template(f"emails/{template}-body.txt").template.render(plain)
+    subject: str = _engine_template(f"emails/{template}-subject.txt").render(plain)
+    text: str = _engine_template(f"emails/{template}-body.txt").render(plain)
     html = get_template(f"emails/{template}-body.html").render(dict(context))
     # A header cannot hold a line break, and template whitespace must not leak into it.
     subject = re.sub(r"\s+", " ", subject).strip()
@@ -99,7 +107,12 @@ def outbox_purge_sent() -> int:
     return deleted
 
 
-def outbox_retry_now(*, messages, actor=None, request=None) -> int:
+def outbox_retry_now(
+    *,
+    messages: Iterable[OutboxMessage],
+    actor: AbstractBaseUser | None = None,
+    request: HttpRequest | None = None,
+) -> int:
     """Make pending or given-up messages due now (the admin's "retry now"), audited."""
     with transaction.atomic():
         count = (

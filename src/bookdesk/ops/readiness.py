@@ -226,7 +226,7 @@ def _needs_database(name: str) -> bool:
 
 
 def run_checks() -> dict[str, dict]:
-    results = {}
+    results: dict[str, dict] = {}
     for name, check in CHECKS.items():
         if _needs_database(name) and results["database:responseTime"]["status"] == FAIL:
             # Asking an unreachable database again would only wait for the timeout again.

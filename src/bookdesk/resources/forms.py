@@ -10,6 +10,7 @@ import itertools
 import re
 import zoneinfo
 from datetime import time, timedelta
+from typing import cast
 
 from django import forms
 from django.contrib.auth.models import Group
@@ -99,7 +100,8 @@ class ResourceForm(forms.Form):
         if resource is not None:
             kwargs.setdefault("initial", self.initial_for(resource))
         super().__init__(*args, **kwargs)
-        self.fields["approver_groups"].queryset = Group.objects.order_by("name")
+        groups_field = cast(forms.ModelMultipleChoiceField, self.fields["approver_groups"])
+        groups_field.queryset = Group.objects.order_by("name")
         for day in Weekday:
             self.fields[f"hours_{day.value}"] = forms.CharField(
                 required=False,

@@ -129,5 +129,5 @@ class Blackout(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.resource.name if self.resource_id else "all resources"
+        where = self.resource.name if self.resource is not None else "all resources"
         return f"{where}: {self.reason}"

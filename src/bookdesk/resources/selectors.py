@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from bookdesk.accounts.models import User
+from bookdesk.accounts.types import AnyUser
 from bookdesk.resources.models import Resource
 
 
-def approvers_for(resource: Resource) -> QuerySet:
+def approvers_for(resource: Resource) -> QuerySet[User]:
     """Active users who may decide requests for ``resource``.
 
     Members of its approver groups; when it has none, the admins, so that no request is
     left without anyone to decide it.
     """
-    User = get_user_model()
     users = User.objects.filter(is_active=True)
     group_ids = list(resource.approver_groups.values_list("pk", flat=True))
     if group_ids:
@@ -22,7 +22,7 @@ def approvers_for(resource: Resource) -> QuerySet:
     return users.filter(role="admin").order_by("email")
 
 
-def resources_approvable_by(user) -> QuerySet:
+def resources_approvable_by(user: AnyUser) -> QuerySet[Resource]:
     if not user.is_authenticated:
         return Resource.objects.none()
     if user.is_admin:
@@ -35,7 +35,7 @@ def resources_approvable_by(user) -> QuerySet:
     )
 
 
-def user_may_decide(user, resource: Resource) -> bool:
+def user_may_decide(user: AnyUser, resource: Resource) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_admin:
@@ -45,7 +45,7 @@ def user_may_decide(user, resource: Resource) -> bool:
     return user.groups.filter(pk__in=resource.approver_groups.values("pk")).exists()
 
 
-def resources_for(user, *, include_inactive: bool = False) -> QuerySet:
+def resources_for(user: User, *, include_inactive: bool = False) -> QuerySet[Resource]:
     """Resources a user can see: everyone sees active ones; admins may ask for all."""
     qs = Resource.objects.all()
     if not (include_inactive and user.is_admin):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,10 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
+from bookdesk.accounts.models import User
+from bookdesk.accounts.types import AnyUser
 from bookdesk.audit.services import audit_record
 from bookdesk.core.errors import Forbidden, Invalid
 from bookdesk.resources.models import Blackout, OpeningHours, Resource
@@ -32,7 +35,7 @@ EDITABLE_FIELDS = {
 }
 
 
-def _require_admin(actor, fields=()) -> None:
+def _require_admin(actor: AnyUser | None, fields: Iterable[str] = ()) -> None:
     """Only admins change resources, and only the fields that may be changed."""
     if not (actor and actor.is_authenticated and actor.is_admin):
         raise Forbidden("Only admins manage resources.")
@@ -66,7 +69,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _set_related(resource, *, opening_hours, approver_groups) -> None:
+def _set_related(
+    resource: Resource,
+    *,
+    opening_hours: list[dict[str, Any]] | None,
+    approver_groups: list[str] | None,
+) -> None:
     if opening_hours is not None:
         resource.opening_hours.all().delete()
         rows = [OpeningHours(resource=resource, **row) for row in opening_hours]
@@ -80,11 +88,11 @@ def _set_related(resource, *, opening_hours, approver_groups) -> None:
 
 def resource_create(
     *,
-    actor,
-    opening_hours: list[dict] | None = None,
+    actor: User,
+    opening_hours: list[dict[str, Any]] | None = None,
     approver_groups: list[str] | None = None,
-    request=None,
-    **fields,
+    request: HttpRequest | None = None,
+    **fields: Any,
 ) -> Resource:
     """Create a resource. ``opening_hours``: [{weekday, opens, closes}]; groups by name."""
     _require_admin(actor, fields)
@@ -106,17 +114,17 @@ def resource_create(
 def resource_update(
     *,
     resource: Resource,
-    actor,
-    opening_hours: list[dict] | None = None,
+    actor: User,
+    opening_hours: list[dict[str, Any]] | None = None,
     approver_groups: list[str] | None = None,
-    request=None,
-    **fields,
+    request: HttpRequest | None = None,
+    **fields: Any,
 ) -> Resource:
     """Change the given fields (others stay); the audit row lists what changed from what."""
     _require_admin(actor, fields)
     with _validated(), transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
-        changes = {}
+        changes: dict[str, Any] = {}
         for name, value in fields.items():
             old = getattr(resource, name)
             if old != value:
@@ -139,12 +147,12 @@ def resource_update(
 
 def blackout_create(
     *,
-    actor,
+    actor: User,
     resource: Resource | None,
     start: datetime,
     end: datetime,
     reason: str,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Blackout:
     """A period nobody may book (one resource, or all when ``resource`` is None).
 
@@ -177,7 +185,7 @@ def blackout_create(
     return blackout
 
 
-def blackout_delete(*, actor, blackout: Blackout, request=None) -> None:
+def blackout_delete(*, actor: User, blackout: Blackout, request: HttpRequest | None = None) -> None:
     _require_admin(actor)
     with transaction.atomic():
         audit_record(

@@ -6,10 +6,12 @@ import zoneinfo
 
 from django.contrib import messages
 from django.db.models import Count, Q
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from bookdesk.accounts.types import AuthenticatedHttpRequest
 from bookdesk.core.access import admin_required
 from bookdesk.core.errors import Invalid
 from bookdesk.resources import services
@@ -26,7 +28,7 @@ def _apply_errors(form, exc: Invalid) -> None:
 
 
 @admin_required
-def resource_list(request):
+def resource_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     resources = Resource.objects.annotate(
         hours=Count("opening_hours", distinct=True),
         groups=Count("approver_groups", distinct=True),
@@ -35,7 +37,7 @@ def resource_list(request):
 
 
 @admin_required
-def resource_new(request):
+def resource_new(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     form = ResourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,7 +70,7 @@ def _edit_page(request, resource, form, blackout_form, status=200):
 
 
 @admin_required
-def resource_edit(request, pk: int):
+def resource_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     resource = get_object_or_404(Resource, pk=pk)
     blackout_form = BlackoutForm(zone=resource.zone)
     if request.method != "POST":
@@ -88,7 +90,7 @@ def resource_edit(request, pk: int):
 
 
 @admin_required
-def blackouts(request, pk: int | None = None):
+def blackouts(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponseBase:
     """Add a blackout: for one resource (from its edit page) or for all (its own page)."""
     resource = get_object_or_404(Resource, pk=pk) if pk is not None else None
     zone = resource.zone if resource else UTC
@@ -119,7 +121,7 @@ def blackouts(request, pk: int | None = None):
 
 @require_POST
 @admin_required
-def blackout_delete(request, pk: int):
+def blackout_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     blackout = get_object_or_404(Blackout, pk=pk)
     resource_id = blackout.resource_id
     services.blackout_delete(actor=request.user, blackout=blackout, request=request)
