@@ -13,12 +13,16 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install checkov-venv run test test-postgres test-sqlite lint format lock bench clean vendor-js
+.PHONY: help install checkov-venv tools-venv run test test-postgres test-sqlite lint format lock bench clean vendor-js
 
 help:
 	@echo "make run    - run Bookdesk on http://127.0.0.1:$(PORT) with demo data (SQLite, dev mailbox)"
-	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite"
-	@echo "make lint   - ruff, the import layers (lint-imports), mypy, djlint, eslint and stylelint"
+	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite (in parallel), with coverage"
+	@echo "make lint   - ruff, the import layers (lint-imports), mypy, djlint, eslint, stylelint,"
+	@echo "              yamllint, shellcheck, actionlint, ansible-lint, checkov, bandit, secret scan"
+	@echo "make pipeline [APPROVE=yes] [PIPELINE_STAGES=pr] - the CI/CD stages in order (docs/pipeline.md)"
+	@echo "  stages: build lint migrations test security package deploy-staging verify-staging"
+	@echo "          approve deploy-production post-deploy"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
 
 $(BIN)/activate:
@@ -51,34 +55,66 @@ install: $(VENV)/.installed node_modules/.installed
 
 checkov-venv: .venv-checkov/.installed
 
+# The pipeline's stand-alone checkers (yamllint, shellcheck, actionlint, ansible-lint, bandit,
+# detect-secrets, pip-audit): their own venv too, so ansible-core's pins stay out of the app's.
+.venv-tools/.installed: requirements/tools.lock
+	$(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/pip install --quiet --require-hashes --no-deps -r requirements/tools.lock
+	touch $@
+
+tools-venv: .venv-tools/.installed
+
 run: $(VENV)/.app-installed
 	@mkdir -p var
 	$(BIN)/bookdesk migrate --noinput
 	$(BIN)/bookdesk demo_data
 	$(BIN)/bookdesk devserver --port $(PORT)
 
-test: test-postgres test-sqlite
+# The two passes run side by side (TEST_JOBS=1: one after the other). Each pass's output is
+# printed whole when it ends (--output-sync), so the two never interleave; the coverage of
+# both is combined at the end (var/coverage/).
+TEST_JOBS ?= $(if $(filter 1,$(shell nproc 2>/dev/null || echo 1)),1,2)
+COVERAGE_DIR := var/coverage
+COVERAGE_ARGS = --cov --cov-report=
+test: install checkov-venv tools-venv
+	@mkdir -p $(COVERAGE_DIR)
+	@rm -f $(COVERAGE_DIR)/.coverage.$(TEST_ID).*
+	@# Made once here: two passes starting at once must not both write the development key.
+	@$(BIN)/python -c "import bookdesk.settings" >/dev/null
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-postgres test-sqlite \
+	  PYTEST_ARGS="$(COVERAGE_ARGS) $(PYTEST_ARGS)"
+	@$(BIN)/coverage combine --quiet --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) \
+	  $(COVERAGE_DIR)/.coverage.$(TEST_ID).*
+	@$(BIN)/coverage report --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) --format=total \
+	  | sed 's/^/coverage (both passes, lines): /; s/$$/%/'
+	@$(BIN)/coverage xml --quiet --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) \
+	  -o $(COVERAGE_DIR)/coverage-$(TEST_ID).xml
 
-test-postgres: install checkov-venv
-	@mkdir -p var
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest $(PYTEST_ARGS)
+test-postgres: install checkov-venv tools-venv
+	@mkdir -p var $(COVERAGE_DIR)
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= \
+	COVERAGE_FILE=$(COVERAGE_DIR)/.coverage.$(TEST_ID).postgres \
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Checks of files alone (marker "static") ran with the PostgreSQL pass already; tests of
 # PostgreSQL-only behaviour (marker "postgres") have no SQLite counterpart to run.
 test-sqlite: install
-	@mkdir -p var
+	@mkdir -p var $(COVERAGE_DIR)
 	DATABASE_URL=sqlite:///var/test-$(TEST_ID).sqlite3 \
 	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
+	COVERAGE_FILE=$(COVERAGE_DIR)/.coverage.$(TEST_ID).sqlite \
 	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
 
-lint: install
-	$(BIN)/ruff check src tests bench deploy/terraform
-	$(BIN)/ruff format --check src tests bench deploy/terraform
+lint: install checkov-venv tools-venv
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/pipeline
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/pipeline
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
+	@$(MAKE) --no-print-directory lint-yaml lint-shell lint-workflows lint-ansible lint-iac \
+	  lint-security
 
 # The calendar's browser build is committed (the wheel and the image have no node_modules);
 # after changing the fullcalendar version in package.json, refresh the copy with this.
@@ -87,17 +123,18 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform
-	$(BIN)/ruff format src tests bench deploy/terraform
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/pipeline
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/pipeline
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
 	uv pip compile requirements/build.in --universal --generate-hashes --python-version 3.11 -o requirements/build.lock
 	uv pip compile pyproject.toml --universal --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
 	uv pip compile requirements/checkov.in --universal --generate-hashes --python-version 3.11 -o requirements/checkov.lock
+	uv pip compile requirements/tools.in --universal --generate-hashes --python-version 3.11 -o requirements/tools.lock
 
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules var/test-*.sqlite3*
+	rm -rf $(VENV) .venv-checkov .venv-tools node_modules var/test-*.sqlite3* var/coverage
 
 # Booking benchmarks (never part of `make test`): the data set once, then the measurements.
 .PHONY: bench-bookings-data bench-bookings
@@ -106,3 +143,74 @@ bench-bookings-data: install
 
 bench-bookings: install
 	$(BIN)/python bench/bench_bookings.py
+
+# --- the pipeline's stages (docs/pipeline.md) ----------------------------------------------
+# One target per stage. The GitHub workflows, .ci/run and `make pipeline` call these and only
+# these, so a stage is the same wherever it runs. PR stages: build lint migrations test
+# security. Main adds: package deploy-staging verify-staging approve deploy-production
+# post-deploy (the deploy ones wait for issue 10's `make deploy`; see the hooks below).
+.PHONY: build migrations security pipeline lint-yaml lint-shell lint-workflows lint-ansible \
+        lint-iac lint-security check-deploy audit deploy-staging verify-staging approve \
+        deploy-production post-deploy secrets-baseline
+TOOLS := .venv-tools/bin
+# The branch a change will merge into: the migrations stage judges what is new since then.
+MIGRATIONS_BASE ?= main
+ANSIBLE_DIR ?= deploy/ansible
+
+build: install checkov-venv tools-venv
+	$(BIN)/bookdesk check --fail-level WARNING
+
+migrations: install
+	$(BIN)/python deploy/pipeline/migrations_check.py --postgres $(TEST_DATABASE_URL) \
+	  --scratch-name bookdesk_migrations_$(TEST_ID) --base $(MIGRATIONS_BASE)
+
+# bandit and the secret scan run with `make lint` (where developers look first) and again
+# in the security stage, which stands alone on GitHub.
+security: install tools-venv lint-security check-deploy audit
+
+lint-yaml: tools-venv
+	$(TOOLS)/yamllint --strict .
+
+# Terraform templates: their ${variables} are filled in by Terraform, not by the shell.
+lint-shell: tools-venv
+	$(TOOLS)/shellcheck $$(deploy/pipeline/shell-files | grep -v '\.tftpl$$')
+	$(TOOLS)/shellcheck --exclude=SC2154 $$(deploy/pipeline/shell-files | grep '\.tftpl$$')
+
+# actionlint checks each workflow's `run:` scripts with the shellcheck it finds on PATH.
+lint-workflows: tools-venv
+	PATH="$(CURDIR)/$(TOOLS):$$PATH" $(TOOLS)/actionlint
+
+lint-ansible: tools-venv
+	deploy/pipeline/lint-ansible $(ANSIBLE_DIR)
+
+# checkov over every kind of infrastructure code in one run; it knows Dockerfiles by name
+# only, so the Containerfile is checked under that name from a scratch directory.
+lint-iac: checkov-venv
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cp deploy/container/Containerfile "$$tmp/Dockerfile" && \
+	dirs="--directory deploy/terraform --directory .github/workflows --directory $$tmp" && \
+	frameworks="terraform dockerfile github_actions" && \
+	if [ -d $(ANSIBLE_DIR) ]; then dirs="$$dirs --directory $(ANSIBLE_DIR)"; \
+	  frameworks="$$frameworks ansible"; fi && \
+	echo "checkov: $$frameworks" && \
+	.venv-checkov/bin/checkov $$dirs --framework $$frameworks --compact --quiet --skip-download
+
+lint-security: tools-venv
+	$(TOOLS)/bandit --quiet --configfile .bandit.yml --recursive src deploy/pipeline
+	$(TOOLS)/python deploy/pipeline/secret_scan.py
+
+# Production settings with throwaway values: nothing here connects anywhere.
+check-deploy: install
+	BOOKDESK_ENV=production DEBUG= SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
+	ALLOWED_HOSTS=bookdesk.example.org DATABASE_URL=postgres://bookdesk@127.0.0.1:5432/bookdesk \
+	EMAIL_URL=smtp://relay.example.net:587 \
+	$(BIN)/bookdesk check --deploy --fail-level WARNING
+
+audit: tools-venv
+	$(TOOLS)/python deploy/pipeline/dependency_audit.py requirements/app.lock requirements/build.lock
+
+# Review new secret-scan findings: refresh the baseline (earlier verdicts are kept), then
+# mark each new finding with `detect-secrets audit` and commit .secrets.baseline.
+secrets-baseline: tools-venv
+	$(TOOLS)/detect-secrets scan --baseline .secrets.baseline
+	@echo "Now review what is new: $(TOOLS)/detect-secrets audit .secrets.baseline"
