@@ -214,3 +214,77 @@ audit: tools-venv
 secrets-baseline: tools-venv
 	$(TOOLS)/detect-secrets scan --baseline .secrets.baseline
 	@echo "Now review what is new: $(TOOLS)/detect-secrets audit .secrets.baseline"
+
+# --- the deploy stages: hooks onto issue 10's contract ---------------------------------------
+# `make env-up` (URLs in var/env/urls.json), `make deploy ENV=staging|production [BUNDLE=]`
+# and `make rollback ENV=` come from the deploy work (branch env); `make package` from branch
+# package. The stages below call them by those names. Until those branches are merged, the
+# stand-ins at the end answer for them with "not available".
+URLS_FILE ?= var/env/urls.json
+# Where a local environment keeps its smoke accounts' SMOKE_* values (written by env-up).
+SMOKE_ENV_FILE = var/env/smoke-$(1).env
+BASE_URL ?=
+SINCE ?=
+ALERTMANAGER_URL ?=
+# More post-deploy arguments, e.g. --log-file '/var/log/bookdesk-central/*/*.log' --settle 30
+POSTDEPLOY_ARGS ?=
+
+# Fails with "not available" while this Makefile has no explicit rule named $(1) (a target
+# another branch brings), read from make's own database without running anything.
+require_rule = $(MAKE) --no-print-directory -pRrq -f $(firstword $(MAKEFILE_LIST)) 2>/dev/null \
+  | grep -q '^$(1):' || { echo "$@: not available: $(2)" >&2; exit 3; }
+
+deploy-staging:
+	@$(call require_rule,deploy,'make deploy' (issue 10, branch env) is not built yet: make env-up has not been built)
+	$(MAKE) --no-print-directory deploy ENV=staging $(if $(BUNDLE),BUNDLE=$(BUNDLE))
+
+deploy-production:
+	@$(call require_rule,deploy,'make deploy' (issue 10, branch env) is not built yet: make env-up has not been built)
+	$(MAKE) --no-print-directory deploy ENV=production $(if $(BUNDLE),BUNDLE=$(BUNDLE))
+
+verify-staging: install
+	@url="$(BASE_URL)"; if [ -z "$$url" ]; then \
+	  url=$$($(BIN)/python deploy/pipeline/env_url.py --file $(URLS_FILE) staging) || exit 1; fi; \
+	$(BIN)/bookdesk smoke --base-url "$$url" \
+	  $(if $(wildcard $(call SMOKE_ENV_FILE,staging)),--env-file $(call SMOKE_ENV_FILE,staging))
+
+# On GitHub the `production` environment's required reviewers are the approval; here it is
+# APPROVE=yes, or a question on the terminal (`make pipeline` asks on its own).
+approve:
+	@if [ "$(APPROVE)" = yes ]; then echo "approve: approved (APPROVE=yes)"; \
+	elif [ -t 0 ]; then read -r -p "Deploy $$(git rev-parse --short HEAD) to production? [y/N] " a; \
+	  case "$$a" in y|Y|yes) echo "approve: approved";; *) echo "approve: declined" >&2; exit 1;; esac; \
+	else echo "approve: not approved: no terminal to ask; run with APPROVE=yes" >&2; exit 1; fi
+
+# The post-deploy checks of ENV (default production) since SINCE (when its deploy began).
+# A failure exits non-zero: the caller rolls back (`make rollback ENV=...`).
+post-deploy: install
+	@env="$(or $(ENV),production)"; url="$(BASE_URL)"; \
+	if [ -z "$(SINCE)" ]; then echo "post-deploy: give SINCE=<when the deploy began, ISO 8601>" >&2; exit 2; fi; \
+	if [ -z "$$url" ]; then \
+	  url=$$($(BIN)/python deploy/pipeline/env_url.py --file $(URLS_FILE) "$$env") || exit 1; fi; \
+	am="$(ALERTMANAGER_URL)"; if [ -z "$$am" ]; then \
+	  am=$$($(BIN)/python deploy/pipeline/env_url.py --file $(URLS_FILE) --optional "alertmanager.$$env"); fi; \
+	smoke_env=var/env/smoke-$$env.env; \
+	$(BIN)/bookdesk postdeploy --base-url "$$url" --environment "$$env" --since "$(SINCE)" \
+	  $${am:+--alertmanager-url "$$am"} $$([ -f "$$smoke_env" ] && echo --smoke-env-file "$$smoke_env") \
+	  $(POSTDEPLOY_ARGS)
+
+# The whole pipeline here, stage by stage (deploy/pipeline/run.py; docs/pipeline.md).
+# PIPELINE_STAGES=pr runs the pull-request stages only; APPROVE=yes answers the approval.
+pipeline:
+	@$(PYTHON) deploy/pipeline/run.py $(if $(PIPELINE_STAGES),--stages $(PIPELINE_STAGES)) \
+	  $(if $(filter yes,$(APPROVE)),--approve) \
+	  --var TEST_ID=$(TEST_ID) --var TEST_DATABASE_URL=$(TEST_DATABASE_URL)
+
+# Stand-ins for the targets other branches bring (see above). A pattern rule applies only
+# while no explicit rule of that name exists, so merging the real `package`, `env-up` and
+# `rollback` replaces these without an edit; delete them then. (`deploy` is also a
+# directory, which a pattern rule would take as up to date: the deploy stages check for the
+# real rule with require_rule instead.)
+packag%:
+	@echo "$@: not available: 'make package' (the release bundle, issue 10, branch package) is not built yet" >&2; exit 3
+env-u%:
+	@echo "$@: not available: 'make env-up' (the local environments, issue 10, branch env) is not built yet" >&2; exit 3
+rollbac%:
+	@echo "$@: not available: 'make rollback' (issue 10, branch env) is not built yet" >&2; exit 3

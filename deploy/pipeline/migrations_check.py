@@ -122,10 +122,8 @@ def lint_migrations(keys: list[tuple[str, str]]) -> list[Finding]:
     for app_label, name in keys:
         label = f"{app_label}.{name}"
         migration = linter.migration_loader.get_migration(app_label, name)
-        if connection.vendor == "postgresql":
-            sql = linter.get_sql(app_label, name)
-        else:  # SQLite's SQL rebuilds tables; judge the PostgreSQL form only.
-            sql = []
+        # SQLite's SQL rebuilds whole tables: only the PostgreSQL form is judged.
+        sql = linter.get_sql(app_label, name) if connection.vendor == "postgresql" else []
         errors, _ignored, warnings = analyse_sql_statements(PostgresqlAnalyser, sql)
         data_errors, _data_ignored, data_warnings = linter.analyse_data_migration(migration)
         for issue in [*errors, *data_errors]:
@@ -281,7 +279,9 @@ def step(title: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", required=False, help="server URL (a scratch database is made)")
+    parser.add_argument(
+        "--postgres", required=False, help="server URL (a scratch database is made)"
+    )
     parser.add_argument("--scratch-name", default="bookdesk_migrations")
     parser.add_argument("--base", default="main", help="the target branch (or commit)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
