@@ -271,10 +271,11 @@ post-deploy: install
 	  $(POSTDEPLOY_ARGS)
 
 # The whole pipeline here, stage by stage (deploy/pipeline/run.py; docs/pipeline.md).
-# PIPELINE_STAGES=pr runs the pull-request stages only; APPROVE=yes answers the approval.
+# PIPELINE_STAGES=pr runs the pull-request stages only; APPROVE=yes answers the approval;
+# PIPELINE_ECHO=1 prints every stage's whole output too (as .ci/run does).
 pipeline:
 	@$(PYTHON) deploy/pipeline/run.py $(if $(PIPELINE_STAGES),--stages $(PIPELINE_STAGES)) \
-	  $(if $(filter yes,$(APPROVE)),--approve) \
+	  $(if $(filter yes,$(APPROVE)),--approve) $(if $(PIPELINE_ECHO),--echo) \
 	  --var TEST_ID=$(TEST_ID) --var TEST_DATABASE_URL=$(TEST_DATABASE_URL)
 
 # Stand-ins for the targets other branches bring (see above). A pattern rule applies only

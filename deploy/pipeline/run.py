@@ -139,7 +139,9 @@ class Pipeline:
         interactive: bool | None = None,
         variables: dict[str, str] | None = None,
         root: Path = ROOT,
+        echo: bool = False,
     ):
+        self.echo = echo
         self.stages = stages
         self.make = make
         self.approve = approve
@@ -191,18 +193,34 @@ class Pipeline:
             with log.open("w") as handle:
                 handle.write(f"$ {' '.join(command)}\n")
                 handle.flush()
-                with Ticker(name, self.out, self.interactive):
-                    done = subprocess.run(
-                        command, cwd=self.root, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL, check=False,
-                    )  # fmt: skip
-            result.state = "passed" if done.returncode == 0 else "failed"
-            if done.returncode:
-                result.reason = reason_from_log(log, done.returncode).removeprefix(f"{name}: ")
+                if self.echo:
+                    returncode = self._run_echoing(command, env, handle)
+                else:
+                    with Ticker(name, self.out, self.interactive):
+                        returncode = subprocess.run(
+                            command, cwd=self.root, env=env, stdout=handle,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False,
+                        ).returncode  # fmt: skip
+            result.state = "passed" if returncode == 0 else "failed"
+            if returncode:
+                result.reason = reason_from_log(log, returncode).removeprefix(f"{name}: ")
             elif name == "package":
                 self._note_bundle(began)
         result.seconds = time.monotonic() - began
         return result
+
+    def _run_echoing(self, command: list[str], env: dict, handle) -> int:
+        """Run with the output both in the log and on our own output, line by line."""
+        process = subprocess.Popen(
+            command, cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True, errors="replace",
+        )  # fmt: skip
+        for line in process.stdout:
+            handle.write(line)
+            self.out.write(line)
+        handle.flush()
+        self.out.flush()
+        return process.wait()
 
     def _approve(self, result: StageResult, log: Path) -> None:
         question = (
@@ -264,7 +282,7 @@ class Pipeline:
             self.say(line)
             if result.state != "passed":
                 status = 1
-                if result.state == "failed" and name != "approve":
+                if result.state == "failed" and name != "approve" and not self.echo:
                     self.say(f"\n--- the last {TAIL_LINES} lines of {result.log} ---")
                     for text in tail(Path(result.log)):
                         self.say(f"  | {text}")
@@ -396,6 +414,12 @@ def main(argv: list[str] | None = None) -> int:
         "--approve", action="store_true", default=os.environ.get("APPROVE", "").lower() == "yes"
     )
     parser.add_argument("--make", default=os.environ.get("MAKE") or "make")
+    parser.add_argument(
+        "--echo",
+        action="store_true",
+        default=os.environ.get("PIPELINE_ECHO", "") not in {"", "0"},
+        help="also print each stage's whole output (CI logs)",
+    )
     parser.add_argument("--report-dir", type=Path, default=ROOT / "var" / "pipeline")
     parser.add_argument(
         "--var", action="append", default=[], metavar="NAME=VALUE", help="passed to every make"
@@ -409,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         approve=args.approve,
         ask=ask_on_terminal,
         variables=variables,
+        echo=args.echo,
     )
     return pipeline.execute()
 
