@@ -116,7 +116,7 @@ def check_readiness(config: PostDeployConfig, sleep=time.sleep) -> str:
 # --- alerts -----------------------------------------------------------------------------------
 
 
-def firing_alerts(config: PostDeployConfig) -> list[dict]:
+def firing_alerts(config: PostDeployConfig, alertmanager_url: str) -> list[dict]:
     query = {
         "active": "true",
         "silenced": "false",
@@ -125,7 +125,7 @@ def firing_alerts(config: PostDeployConfig) -> list[dict]:
     }
     try:
         response = httpx.get(
-            f"{config.alertmanager_url.rstrip('/')}/api/v2/alerts",
+            f"{alertmanager_url.rstrip('/')}/api/v2/alerts",
             params=query,
             timeout=config.timeout,
         )
@@ -139,8 +139,9 @@ def firing_alerts(config: PostDeployConfig) -> list[dict]:
 def check_alerts(config: PostDeployConfig) -> str:
     if not config.alertmanager_url:
         raise CheckFailed("no Alertmanager URL given (--alertmanager-url, or --skip alerts)")
-    new, older = [], []
-    for alert in firing_alerts(config):
+    new: list[str] = []
+    older: list[str] = []
+    for alert in firing_alerts(config, config.alertmanager_url):
         started = parse_time(alert["startsAt"])
         name = alert.get("labels", {}).get("alertname", "?")
         (new if started >= config.since - CLOCK_SKEW else older).append(
