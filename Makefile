@@ -203,7 +203,7 @@ lint-security: tools-venv
 check-deploy: install
 	BOOKDESK_ENV=production DEBUG= SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))')" \
 	ALLOWED_HOSTS=bookdesk.example.org DATABASE_URL=postgres://bookdesk@127.0.0.1:5432/bookdesk \
-	EMAIL_URL=smtp://relay.example.net:587 \
+	EMAIL_URL=smtp://relay.example.net:587 SITE_URL=https://bookdesk.example.org \
 	$(BIN)/bookdesk check --deploy --fail-level WARNING
 
 audit: tools-venv
