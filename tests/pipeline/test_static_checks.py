@@ -134,6 +134,11 @@ def test_a_new_secret_fails_the_scan_until_it_is_reviewed(tmp_path):
         item["is_secret"] = False
     (tmp_path / ".secrets.baseline").write_text(json.dumps(data))
     assert secret_scan(tmp_path).returncode == 0
+    # The same value in a file that moved keeps its verdict: the value is what was judged.
+    subprocess.run(["git", "-C", str(tmp_path), "mv", "settings.py", "config.py"], check=True)
+    moved = secret_scan(tmp_path)
+    assert moved.returncode == 0, moved.stdout
+    subprocess.run(["git", "-C", str(tmp_path), "mv", "config.py", "settings.py"], check=True)
 
     for item in data["results"]["settings.py"]:
         item["is_secret"] = True
