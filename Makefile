@@ -72,29 +72,31 @@ run: $(VENV)/.app-installed
 
 # The two passes run side by side (TEST_JOBS=1: one after the other). Each pass's output is
 # printed whole when it ends (--output-sync), so the two never interleave; the coverage of
-# both is combined at the end (var/coverage/).
+# both is combined at the end (var/coverage/), and the last line adds up both passes
+# (var/test-results/, JUnit).
 TEST_JOBS ?= $(if $(filter 1,$(shell nproc 2>/dev/null || echo 1)),1,2)
 COVERAGE_DIR := var/coverage
-COVERAGE_ARGS = --cov --cov-report=
+RESULTS_DIR := var/test-results
 test: install checkov-venv tools-venv
-	@mkdir -p $(COVERAGE_DIR)
-	@rm -f $(COVERAGE_DIR)/.coverage.$(TEST_ID).*
+	@mkdir -p $(COVERAGE_DIR) $(RESULTS_DIR)
+	@rm -f $(COVERAGE_DIR)/.coverage.$(TEST_ID).* $(RESULTS_DIR)/$(TEST_ID)-*.xml
 	@# Made once here: two passes starting at once must not both write the development key.
 	@$(BIN)/python -c "import bookdesk.settings" >/dev/null
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-postgres test-sqlite \
-	  PYTEST_ARGS="$(COVERAGE_ARGS) $(PYTEST_ARGS)"
+	  PYTEST_ARGS="--cov --cov-report= $(PYTEST_ARGS)" TEST_RESULTS=1
 	@$(BIN)/coverage combine --quiet --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) \
 	  $(COVERAGE_DIR)/.coverage.$(TEST_ID).*
 	@$(BIN)/coverage report --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) --format=total \
 	  | sed 's/^/coverage (both passes, lines): /; s/$$/%/'
 	@$(BIN)/coverage xml --quiet --data-file=$(COVERAGE_DIR)/.coverage.$(TEST_ID) \
 	  -o $(COVERAGE_DIR)/coverage-$(TEST_ID).xml
+	@$(BIN)/python deploy/pipeline/test_totals.py $(RESULTS_DIR)/$(TEST_ID)-*.xml
 
 test-postgres: install checkov-venv tools-venv
 	@mkdir -p var $(COVERAGE_DIR)
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= \
 	COVERAGE_FILE=$(COVERAGE_DIR)/.coverage.$(TEST_ID).postgres \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS) $(if $(TEST_RESULTS),--junitxml=$(RESULTS_DIR)/$(TEST_ID)-postgres.xml)
 
 # Checks of files alone (marker "static") ran with the PostgreSQL pass already; tests of
 # PostgreSQL-only behaviour (marker "postgres") have no SQLite counterpart to run.
@@ -103,7 +105,8 @@ test-sqlite: install
 	DATABASE_URL=sqlite:///var/test-$(TEST_ID).sqlite3 \
 	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
 	COVERAGE_FILE=$(COVERAGE_DIR)/.coverage.$(TEST_ID).sqlite \
-	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS) \
+	  $(if $(TEST_RESULTS),--junitxml=$(RESULTS_DIR)/$(TEST_ID)-sqlite.xml)
 
 lint: install checkov-venv tools-venv
 	$(BIN)/ruff check src tests bench deploy/terraform deploy/pipeline

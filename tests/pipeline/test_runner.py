@@ -198,3 +198,15 @@ def test_unknown_stages_are_refused_and_named_ones_keep_the_pipeline_order():
     with pytest.raises(SystemExit, match="unknown stage"):
         run.choose_stages("build,deploy")
     assert run.choose_stages("test,build") == ["build", "test"]
+
+
+def test_the_test_passes_add_up_to_one_closing_line(tmp_path, capsys):
+    totals = load("test_totals")
+    (tmp_path / "postgres.xml").write_text(
+        '<testsuites><testsuite name="pytest" tests="10" failures="1" errors="1" skipped="2"/>'
+        "</testsuites>"
+    )
+    (tmp_path / "sqlite.xml").write_text('<testsuite name="pytest" tests="5" skipped="0"/>')
+    assert totals.main([str(tmp_path / "postgres.xml"), str(tmp_path / "sqlite.xml")]) == 0
+    assert capsys.readouterr().out == "tests: 11 passed, 2 failed, 2 skipped\n"
+    assert totals.main([str(tmp_path / "missing.xml")]) == 1
