@@ -239,11 +239,11 @@ require_rule = $(MAKE) --no-print-directory -pRrq -f $(firstword $(MAKEFILE_LIST
 
 deploy-staging:
 	@$(call require_rule,deploy,'make deploy' (issue 10, branch env) is not built yet: make env-up has not been built)
-	$(MAKE) --no-print-directory deploy ENV=staging $(if $(BUNDLE),BUNDLE=$(BUNDLE))
+	$(MAKE) --no-print-directory deploy ENV=staging $(if $(BUNDLE),BUNDLE=$(BUNDLE)) $(if $(IMAGE),IMAGE=$(IMAGE))
 
 deploy-production:
 	@$(call require_rule,deploy,'make deploy' (issue 10, branch env) is not built yet: make env-up has not been built)
-	$(MAKE) --no-print-directory deploy ENV=production $(if $(BUNDLE),BUNDLE=$(BUNDLE))
+	$(MAKE) --no-print-directory deploy ENV=production $(if $(BUNDLE),BUNDLE=$(BUNDLE)) $(if $(IMAGE),IMAGE=$(IMAGE))
 
 verify-staging: install
 	@url="$(BASE_URL)"; if [ -z "$$url" ]; then \
