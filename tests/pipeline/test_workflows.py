@@ -163,3 +163,21 @@ def test_every_debian_job_installs_packages_with_the_ci_script():
             if job.get("container") == "debian:12":
                 runs = [step.get("run", "") for step in job["steps"]]
                 assert any(".ci/system-packages" in run for run in runs), f"{path.name}:{name}"
+
+
+def test_the_github_test_job_has_what_ci_run_has_and_finds_its_redis():
+    """ci.yml once listed its own Debian packages (it lacked rsyslog) and the readiness
+    test hard-coded Redis on loopback, where the job's Redis is the service `redis`."""
+    stages = load_workflow(PROJECT_DIR / ".github" / "workflows" / "stages.yml")
+    test_job = stages["jobs"]["test"]
+    runs = [step.get("run", "") for step in test_job["steps"]]
+    assert ".ci/system-packages" in runs  # the whole list, servers included
+    listed = (PROJECT_DIR / ".ci" / "system-packages").read_text()
+    for package in ("rsyslog", "mtail", "chromium", "prometheus-alertmanager", "nginx-light"):
+        assert package in listed
+    assert ".ci/system-packages" in (PROJECT_DIR / ".ci" / "run").read_text()
+    assert "redis" in test_job["services"]
+    assert stages["env"]["TEST_REDIS_URL"] == "redis://redis:6379/15"
+    readiness_test = (PROJECT_DIR / "tests" / "ops" / "test_readiness.py").read_text()
+    assert 'os.environ.get("TEST_REDIS_URL"' in readiness_test
+    assert '"LOCATION": "redis://127.0.0.1:6379/15"' not in readiness_test
