@@ -259,17 +259,19 @@ approve:
 	  case "$$a" in y|Y|yes) echo "approve: approved";; *) echo "approve: declined" >&2; exit 1;; esac; \
 	else echo "approve: not approved: no terminal to ask; run with APPROVE=yes" >&2; exit 1; fi
 
-# The post-deploy checks of ENV (default production) since SINCE (when its deploy began).
-# A failure exits non-zero: the caller rolls back (`make rollback ENV=...`).
+# The post-deploy checks of ENV (default production) since SINCE (when its deploy began;
+# without it, the last 10 minutes: a deploy takes less). A failure exits non-zero: the
+# caller rolls back (`make rollback ENV=...`, or the deploy's bookdesk_post_deploy_command).
 post-deploy: install
-	@env="$(or $(ENV),production)"; url="$(BASE_URL)"; \
-	if [ -z "$(SINCE)" ]; then echo "post-deploy: give SINCE=<when the deploy began, ISO 8601>" >&2; exit 2; fi; \
+	@env="$(or $(ENV),production)"; url="$(BASE_URL)"; since="$(SINCE)"; \
+	if [ -z "$$since" ]; then since=$$(date -u -d '10 minutes ago' +%Y-%m-%dT%H:%M:%SZ); \
+	  echo "post-deploy: no SINCE given: looking at what happened since $$since"; fi; \
 	if [ -z "$$url" ]; then \
 	  url=$$($(BIN)/python deploy/pipeline/env_url.py --file $(URLS_FILE) "$$env") || exit 1; fi; \
 	am="$(ALERTMANAGER_URL)"; if [ -z "$$am" ]; then \
 	  am=$$($(BIN)/python deploy/pipeline/env_url.py --file $(URLS_FILE) --optional "alertmanager.$$env"); fi; \
 	smoke_env=var/env/smoke-$$env.env; \
-	$(BIN)/bookdesk postdeploy --base-url "$$url" --environment "$$env" --since "$(SINCE)" \
+	$(BIN)/bookdesk postdeploy --base-url "$$url" --environment "$$env" --since "$$since" \
 	  $${am:+--alertmanager-url "$$am"} $$([ -f "$$smoke_env" ] && echo --smoke-env-file "$$smoke_env") \
 	  $(POSTDEPLOY_ARGS)
 
