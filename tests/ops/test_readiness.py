@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import timedelta
 
 import pytest
@@ -117,10 +118,11 @@ def test_a_broken_cache_fails(client, db, settings):
 
 
 def test_the_real_redis_cache_passes(client, db, settings):
+    # Loopback here; in the GitHub job the service container `redis` (TEST_REDIS_URL).
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
+            "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
         }
     }
     _, body = ready(client)
