@@ -20,6 +20,9 @@ help:
 	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite"
 	@echo "make lint   - ruff (lint + format check), djlint, eslint and stylelint"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
+	@echo "make env-up / env-down - the local staging and production hosts (docs/deploy.md)"
+	@echo "make deploy ENV=staging|production [BUNDLE=...] / make rollback ENV=... [REASON=...]"
+	@echo "make deploy-test - zero-downtime deploy, failed deploy, rollback, lost host, under load"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -71,12 +74,13 @@ test-sqlite: install
 	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
 	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
 
-lint: install
-	$(BIN)/ruff check src tests bench deploy/terraform
-	$(BIN)/ruff format --check src tests bench deploy/terraform
+lint: install ansible-venv
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/env deploy/ansible
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/env deploy/ansible
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
+	cd deploy/ansible && ANSIBLE_CONFIG=ansible.cfg ../../$(ANSIBLE_VENV)/bin/ansible-lint --profile production --strict
 
 # The calendar's browser build is committed (the wheel and the image have no node_modules);
 # after changing the fullcalendar version in package.json, refresh the copy with this.
@@ -85,17 +89,18 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform
-	$(BIN)/ruff format src tests bench deploy/terraform
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/env deploy/ansible
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/env deploy/ansible
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
 	uv pip compile requirements/build.in --universal --generate-hashes --python-version 3.11 -o requirements/build.lock
 	uv pip compile pyproject.toml --universal --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.lock
 	uv pip compile requirements/checkov.in --universal --generate-hashes --python-version 3.11 -o requirements/checkov.lock
+	uv pip compile requirements/ansible.in --universal --generate-hashes --python-version 3.11 -o requirements/ansible.lock
 
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules var/test-*.sqlite3*
+	rm -rf $(VENV) .venv-checkov $(ANSIBLE_VENV) node_modules var/test-*.sqlite3*
 
 # Booking benchmarks (never part of `make test`): the data set once, then the measurements.
 .PHONY: bench-bookings-data bench-bookings
@@ -104,3 +109,51 @@ bench-bookings-data: install
 
 bench-bookings: install
 	$(BIN)/python bench/bench_bookings.py
+
+# --- Ansible, the local environment, deploys (docs/deploy.md) -------------------------------
+# Ansible and ansible-lint have their own venv (requirements/ansible.in says why).
+ANSIBLE_VENV := .venv-ansible
+ENV ?= staging
+# local: the hosts of `make env-up`; staging / production: real hosts (aws_ec2 inventory).
+INVENTORY ?= local
+REASON ?=
+LOCALENV := $(ANSIBLE_VENV)/bin/python deploy/env/localenv.py
+ifeq ($(INVENTORY),local)
+PLAYBOOK := $(LOCALENV) playbook
+else
+PLAYBOOK := ANSIBLE_CONFIG=deploy/ansible/ansible.cfg $(ANSIBLE_VENV)/bin/ansible-playbook -i deploy/ansible/inventories/$(INVENTORY)
+endif
+
+.PHONY: ansible-venv env-up env-down env-status provision deploy rollback deploy-test
+
+$(ANSIBLE_VENV)/.installed: requirements/ansible.lock
+	$(PYTHON) -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements/ansible.lock
+	touch $@
+
+ansible-venv: $(ANSIBLE_VENV)/.installed
+
+# Five systemd hosts in network namespaces (root needed), provisioned and deployed.
+env-up: ansible-venv
+	$(LOCALENV) up
+
+# Removes every host, namespace, mount and the bridge; safe to run twice.
+env-down:
+	@if [ -x $(ANSIBLE_VENV)/bin/python ]; then $(LOCALENV) down; else python3 deploy/env/localenv.py down; fi
+
+env-status: ansible-venv
+	$(LOCALENV) status
+
+provision: ansible-venv
+	$(PLAYBOOK) deploy/ansible/site.yml
+
+# The bundle: BUNDLE=..., else the newest in dist/ (make package builds one).
+deploy: ansible-venv
+	@bundle="$(BUNDLE)"; \
+	if [ -z "$$bundle" ]; then bundle="$$(ls -t dist/bookdesk-*.tar.gz 2>/dev/null | head -n 1)"; fi; \
+	if [ -z "$$bundle" ]; then echo "No bundle in dist/: run make package, or give BUNDLE=..." >&2; exit 1; fi; \
+	echo "Deploying $$bundle to $(ENV) ($(INVENTORY) inventory)"; \
+	$(PLAYBOOK) deploy/ansible/deploy.yml -e bookdesk_deploy_env=$(ENV) -e app_bundle="$$(realpath "$$bundle")"
+
+rollback: ansible-venv
+	$(PLAYBOOK) deploy/ansible/rollback.yml -e bookdesk_deploy_env=$(ENV) -e bookdesk_rollback_reason="$(REASON)"
