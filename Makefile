@@ -20,6 +20,10 @@ help:
 	@echo "make test   - the whole test suite, on PostgreSQL and on SQLite"
 	@echo "make lint   - ruff (lint + format check), djlint, eslint and stylelint"
 	@echo "make lock   - re-resolve requirements/*.lock from pyproject.toml"
+	@echo "make package - the release bundle of HEAD in dist/ (docs/deploy.md, Release bundle)"
+	@echo "make package-verify BUNDLE=dist/....tar.gz - check a bundle against its manifest"
+	@echo "make image  - the container image, built from the bundle of HEAD (buildah)"
+	@echo "make image-test - build the image on a local Debian base and run migrate, web, worker"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -72,8 +76,8 @@ test-sqlite: install
 	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench deploy/terraform
-	$(BIN)/ruff format --check src tests bench deploy/terraform
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/package deploy/container
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/package deploy/container
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
@@ -85,8 +89,8 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform
-	$(BIN)/ruff format src tests bench deploy/terraform
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/package deploy/container
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/package deploy/container
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
@@ -104,3 +108,13 @@ bench-bookings-data: install
 
 bench-bookings: install
 	$(BIN)/python bench/bench_bookings.py
+
+# Release bundle (deploy/package/build_bundle.py): built from the commit, not the working
+# tree; the dependency wheels are cached under var/cache/wheelhouse between builds.
+.PHONY: package package-verify
+package: $(VENV)/.app-installed
+	$(BIN)/python deploy/package/build_bundle.py --out dist
+
+package-verify:
+	@test -n "$(BUNDLE)" || { echo "usage: make package-verify BUNDLE=dist/bookdesk-<version>-<commit>.tar.gz"; exit 1; }
+	$(PYTHON) deploy/package/verify_bundle.py $(BUNDLE)
