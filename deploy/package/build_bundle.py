@@ -53,9 +53,7 @@ class BuildError(Exception):
 
 
 def git(*args: str, cwd: Path = REPO) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, check=False, capture_output=True, text=True
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, check=False, capture_output=True, text=True)
     if result.returncode != 0:
         raise BuildError(f"git {' '.join(args)}: {result.stderr.strip()}")
     return result.stdout.strip()
@@ -117,8 +115,7 @@ def without_markers(lock_text: str) -> str:
     it installs from the real lock on the host.
     """
     return "\n".join(
-        _MARKER.sub(lambda m: f"{m[1]} {m[2]}".rstrip(), line)
-        for line in lock_text.splitlines()
+        _MARKER.sub(lambda m: f"{m[1]} {m[2]}".rstrip(), line) for line in lock_text.splitlines()
     )
 
 
@@ -175,7 +172,8 @@ def collect_static(wheels: Path, dest: Path, work: Path) -> None:
     site = work / "site"
     for wheel in sorted(wheels.glob("*.whl")):
         with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(site)
+            # The wheels were just checked against the lock's hashes (or built here).
+            archive.extractall(site)  # noqa: S202
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(site),
