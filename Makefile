@@ -65,7 +65,7 @@ test: test-postgres test-sqlite
 
 test-postgres: install checkov-venv
 	@mkdir -p var
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest -m "not image" $(PYTEST_ARGS)
 
 # Checks of files alone (marker "static") ran with the PostgreSQL pass already; tests of
 # PostgreSQL-only behaviour (marker "postgres") have no SQLite counterpart to run.
@@ -73,7 +73,7 @@ test-sqlite: install
 	@mkdir -p var
 	DATABASE_URL=sqlite:///var/test-$(TEST_ID).sqlite3 \
 	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
-	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not static and not postgres and not image" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench deploy/terraform deploy/package deploy/container
@@ -118,3 +118,14 @@ package: $(VENV)/.app-installed
 package-verify:
 	@test -n "$(BUNDLE)" || { echo "usage: make package-verify BUNDLE=dist/bookdesk-<version>-<commit>.tar.gz"; exit 1; }
 	$(PYTHON) deploy/package/verify_bundle.py $(BUNDLE)
+
+# Container image from the bundle of HEAD (deploy/container/build_image.py). LOCAL_BASE=1
+# builds on a Debian base made here (no registry needed); IMAGE_BUILDER=docker uses Docker.
+.PHONY: image image-test
+image: $(VENV)/.app-installed
+	$(BIN)/python deploy/container/build_image.py $(if $(LOCAL_BASE),--local-base)
+
+# Builds the image on the local Debian base (cached in /var/cache/bookdesk/image-base) and
+# runs migrate, web and worker from it. Minutes from nothing; needs root and buildah.
+image-test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m image tests/deploy/test_image.py --durations=5 $(PYTEST_ARGS)

@@ -3,14 +3,13 @@
     python deploy/container/build_image.py [--bundle dist/bookdesk-....tar.gz] [--local-base]
 
 Without --bundle it first builds the bundle of HEAD (deploy/package/build_bundle.py, as
-`make package` does). The image is tagged ``localhost/bookdesk:<version>-<commit>`` (and
-``bookdesk:local``, the name Compose runs) and its ID is written next to the bundle (``dist/bookdesk-<version>-<commit>.image-id``), so the
-pipeline can record both together.
+`make package` does). The image is tagged ``localhost/bookdesk:<version>-<commit>`` and
+``bookdesk:local`` (the name Compose runs); its ID is written next to the bundle, in
+``dist/bookdesk-<version>-<commit>.image-id``, so the pipeline can record both together.
 
 ``--local-base`` builds on a Debian base made on this machine (local_base.py) instead of
 the registry's python image, for machines without registry access. IMAGE_BUILDER chooses
-the tool: ``buildah`` (default; ``bud --isolation chroot --format docker --layers``) or
-``docker``.
+the tool: ``buildah`` (default; ``bud --isolation chroot --format docker``) or ``docker``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import local_base  # noqa: E402
 
 CONTAINERFILE = HERE / "Containerfile"
 BUILDERS = {
-    "buildah": ["buildah", "bud", "--isolation", "chroot", "--format", "docker", "--layers"],
+    "buildah": ["buildah", "bud", "--isolation", "chroot", "--format", "docker"],
     "docker": ["docker", "build"],
 }
 
@@ -43,13 +42,22 @@ def bundle_manifest(bundle: Path) -> dict:
         return json.load(tar.extractfile(f"{top}/manifest.json"))
 
 
-def build_image(bundle: Path, *, base: str | None = None, builder: str = "buildah") -> str:
+def build_image(
+    bundle: Path,
+    *,
+    base: str | None = None,
+    builder: str = "buildah",
+    tags: list[str] | None = None,
+) -> str:
     """Build the image of ``bundle`` (which must lie inside the repository, the build
     context); returns the image ID."""
     bundle = bundle.resolve()
     manifest = bundle_manifest(bundle)
     name = bundle.name.removesuffix(".tar.gz")
-    tag = f"localhost/bookdesk:{manifest['version']}-{manifest['commit'][:12]}"
+    if tags is None:
+        # The name Compose runs (deploy/compose/compose.yaml: image: bookdesk:local) too.
+        tags = [f"localhost/bookdesk:{manifest['version']}-{manifest['commit'][:12]}"]
+        tags.append("bookdesk:local")
     id_file = bundle.with_name(f"{name}.image-id")
     command = [
         *BUILDERS[builder],
@@ -58,15 +66,14 @@ def build_image(bundle: Path, *, base: str | None = None, builder: str = "builda
         "--build-arg", f"BOOKDESK_COMMIT={manifest['commit']}",
         "--build-arg", f"BOOKDESK_VERSION={manifest['version']}",
         "--iidfile", str(id_file),
-        "--tag", tag,
-        # The name Compose runs (deploy/compose/compose.yaml: image: bookdesk:local).
-        "--tag", "bookdesk:local",
     ]  # fmt: skip
+    for tag in tags:
+        command += ["--tag", tag]
     if base:
         command += ["--build-arg", f"PYTHON_IMAGE={base}"]
     subprocess.run([*command, str(REPO)], check=True)
     image_id = id_file.read_text().strip()
-    print(f"{tag} {image_id}", file=sys.stderr)
+    print(f"{' '.join(tags)} {image_id}", file=sys.stderr)
     return image_id
 
 
