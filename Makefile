@@ -23,6 +23,10 @@ help:
 	@echo "make env-up / env-down - the local staging and production hosts (docs/deploy.md)"
 	@echo "make deploy ENV=staging|production [BUNDLE=...] / make rollback ENV=... [REASON=...]"
 	@echo "make deploy-test - zero-downtime deploy, failed deploy, rollback, lost host, under load"
+	@echo "make package - the release bundle of HEAD in dist/ (docs/deploy.md, Release bundle)"
+	@echo "make package-verify BUNDLE=dist/....tar.gz - check a bundle against its manifest"
+	@echo "make image  - the container image, built from the bundle of HEAD (buildah)"
+	@echo "make image-test - build the image on a local Debian base and run migrate, web, worker"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -64,7 +68,7 @@ test: test-postgres test-sqlite
 
 test-postgres: install checkov-venv
 	@mkdir -p var
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest -m "not image" $(PYTEST_ARGS)
 
 # Checks of files alone (marker "static") ran with the PostgreSQL pass already; tests of
 # PostgreSQL-only behaviour (marker "postgres") have no SQLite counterpart to run.
@@ -72,11 +76,11 @@ test-sqlite: install
 	@mkdir -p var
 	DATABASE_URL=sqlite:///var/test-$(TEST_ID).sqlite3 \
 	TEST_DATABASE_NAME=$(CURDIR)/var/test-$(TEST_ID)-run.sqlite3 \
-	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not static and not postgres and not image" $(PYTEST_ARGS)
 
 lint: install ansible-venv
-	$(BIN)/ruff check src tests bench deploy/terraform deploy/env deploy/ansible
-	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/env deploy/ansible
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/package deploy/container deploy/env deploy/ansible
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/package deploy/container deploy/env deploy/ansible
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
@@ -89,8 +93,8 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/env deploy/ansible
-	$(BIN)/ruff format src tests bench deploy/terraform deploy/env deploy/ansible
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/package deploy/container deploy/env deploy/ansible
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/package deploy/container deploy/env deploy/ansible
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
@@ -157,3 +161,23 @@ deploy: ansible-venv
 
 rollback: ansible-venv
 	$(PLAYBOOK) deploy/ansible/rollback.yml -e bookdesk_deploy_env=$(ENV) -e bookdesk_rollback_reason="$(REASON)"
+# Release bundle (deploy/package/build_bundle.py): built from the commit, not the working
+# tree; the dependency wheels are cached under var/cache/wheelhouse between builds.
+.PHONY: package package-verify
+package: $(VENV)/.app-installed
+	$(BIN)/python deploy/package/build_bundle.py --out dist
+
+package-verify:
+	@test -n "$(BUNDLE)" || { echo "usage: make package-verify BUNDLE=dist/bookdesk-<version>-<commit>.tar.gz"; exit 1; }
+	$(PYTHON) deploy/package/verify_bundle.py $(BUNDLE)
+
+# Container image from the bundle of HEAD (deploy/container/build_image.py). LOCAL_BASE=1
+# builds on a Debian base made here (no registry needed); IMAGE_BUILDER=docker uses Docker.
+.PHONY: image image-test
+image: $(VENV)/.app-installed
+	$(BIN)/python deploy/container/build_image.py $(if $(LOCAL_BASE),--local-base)
+
+# Builds the image on the local Debian base (cached in /var/cache/bookdesk/image-base) and
+# runs migrate, web and worker from it. Minutes from nothing; needs root and buildah.
+image-test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -m image tests/deploy/test_image.py --durations=5 $(PYTEST_ARGS)
