@@ -66,7 +66,7 @@ run: $(VENV)/.app-installed
 
 test: test-postgres test-sqlite
 
-test-postgres: install checkov-venv
+test-postgres: install checkov-venv ansible-venv
 	@mkdir -p var
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest -m "not image and not localenv" $(PYTEST_ARGS)
 
@@ -189,3 +189,9 @@ DEPLOY_TEST_ENV := BOOKDESK_ENV_ID=bkt BOOKDESK_ENV_NET=10.77.9 BOOKDESK_ENV_DIR
 deploy-test: install ansible-venv package
 	@trap '$(DEPLOY_TEST_ENV) $(LOCALENV) down' EXIT; \
 	$(BIN)/pytest -m localenv tests/deploy/test_zero_downtime.py -p no:randomly -v --timeout=1800 $(PYTEST_ARGS)
+
+# Deploy figures (bench/deploy.py): deploy, cutover, rollback, throughput with two app hosts
+# and one, on the environment of make env-up (brought up if needed). Results in bench/results/.
+.PHONY: bench-deploy
+bench-deploy: install ansible-venv
+	$(BIN)/python bench/deploy.py
