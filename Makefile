@@ -121,6 +121,9 @@ ENV ?= staging
 # local: the hosts of `make env-up`; staging / production: real hosts (aws_ec2 inventory).
 INVENTORY ?= local
 REASON ?=
+# Extra ansible-playbook arguments for make deploy, e.g.
+#   DEPLOY_ARGS="-e 'bookdesk_post_deploy_command=make post-deploy ENV=production'"
+DEPLOY_ARGS ?=
 LOCALENV := $(ANSIBLE_VENV)/bin/python deploy/env/localenv.py
 ifeq ($(INVENTORY),local)
 PLAYBOOK := $(LOCALENV) playbook
@@ -157,7 +160,7 @@ deploy: ansible-venv
 	if [ -z "$$bundle" ]; then bundle="$$(ls -t dist/bookdesk-*.tar.gz 2>/dev/null | head -n 1)"; fi; \
 	if [ -z "$$bundle" ]; then echo "No bundle in dist/: run make package, or give BUNDLE=..." >&2; exit 1; fi; \
 	echo "Deploying $$bundle to $(ENV) ($(INVENTORY) inventory)"; \
-	$(PLAYBOOK) deploy/ansible/deploy.yml -e bookdesk_deploy_env=$(ENV) -e app_bundle="$$(realpath "$$bundle")"
+	$(PLAYBOOK) deploy/ansible/deploy.yml -e bookdesk_deploy_env=$(ENV) -e app_bundle="$$(realpath "$$bundle")" $(DEPLOY_ARGS)
 
 rollback: ansible-venv
 	$(PLAYBOOK) deploy/ansible/rollback.yml -e bookdesk_deploy_env=$(ENV) -e bookdesk_rollback_reason="$(REASON)"
