@@ -12,7 +12,8 @@ scenario: each checks the state the previous one left before it changes anything
 4. a release whose /readyz fails is deployed under the same load: no request fails, no
    answer ever comes from it, the deploy fails with the reason, N+1 keeps serving;
 5. `make rollback` under load returns to N with no failed request;
-6. an app host is stopped under load: the balancer takes it out and users see no error.
+6. an app host is stopped under load: the balancer takes it out and users see no error;
+7. a deploy whose post-deploy command fails rolls every host back, under load.
 
 Not part of `make test` (marker localenv): it needs root, about five minutes and a few
 hundred MB of disk. Figures are printed and kept in var/deploy-test/results.json.
@@ -292,3 +293,36 @@ def test_stopped_app_host_is_taken_out(scenario):
         )
     finally:
         run([*LOCALENV, "start-host", "prod-app2"], check=False)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and lb_status()["prod-app2"]["down"]:
+            time.sleep(1)
+
+
+def test_failing_post_deploy_checks_roll_every_host_back(scenario):
+    """The pipeline's hook: a post-deploy command that fails after every host switched
+    returns all of them to the release they had, under load, and fails the deploy."""
+    n, nxt = scenario.releases["n"], scenario.releases["next"]
+    for host in scenario.app_hosts:
+        assert state(host)["current"] == n
+    failing_checks = "bookdesk_post_deploy_command='echo smoke test failed; exit 3'"
+
+    def deploy_with_failing_checks():
+        return playbook(
+            *("deploy.yml", "-e", "bookdesk_deploy_env=production"),
+            *("-e", f"app_bundle={scenario.bundles['next']}", "-e", failing_checks),
+            check=False,
+        )
+
+    result, summary = scenario.under_load(deploy_with_failing_checks)
+    assert result.returncode != 0
+    assert "Post-deploy checks failed" in result.stdout and "smoke test failed" in result.stdout
+    assert_no_failures(summary)
+    assert set(summary["releases"]) == {n, nxt}, "N+1 served, then N again"
+    for host in scenario.app_hosts:
+        assert state(host)["current"] == n
+        assert last_deploy_record(host)["result"] == "rolled-back"
+    scenario.record(
+        "post_deploy_rollback",
+        seconds=result.seconds,
+        **{k: v for k, v in summary.items() if k != "report"},
+    )
