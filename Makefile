@@ -72,8 +72,8 @@ test-sqlite: install
 	$(BIN)/pytest -m "not static and not postgres" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench deploy/terraform
-	$(BIN)/ruff format --check src tests bench deploy/terraform
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/monitoring
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/monitoring
 	$(BIN)/djlint --lint src/bookdesk/templates
 	npx --no-install eslint src/bookdesk/static/js
 	npx --no-install stylelint "src/bookdesk/static/css/**/*.css"
@@ -85,8 +85,8 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform
-	$(BIN)/ruff format src tests bench deploy/terraform
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/monitoring
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/monitoring
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
