@@ -32,6 +32,7 @@ DEPLOYED = {
     "monitoring_evaluation_interval": "15s",
     "monitoring_app_metrics_token_file": "/etc/prometheus/secrets/bookdesk-metrics-token",
     "monitoring_scrape_targets": {
+        "bookdesk": ["10.40.0.11:9180", "10.40.0.12:9180"],
         "node": ["10.40.0.11:9100", "10.40.0.12:9100", "10.40.0.10:9100", "10.40.100.5:9100"],
         "postgres": ["10.40.100.5:9187"],
         "nginx": ["10.40.0.11:9113", "10.40.0.12:9113", "10.40.0.10:9113"],
@@ -56,6 +57,11 @@ DEPLOYED = {
     "monitoring_log_queue_max_disk": "1g",
     "monitoring_central_log_dir": "/var/log/bookdesk-central",
     "monitoring_nginx_access_log": "/var/log/nginx/bookdesk.access.log",
+    "monitoring_listen_address": "10.40.0.11",
+    "monitoring_app_metrics_port": 9180,
+    "monitoring_scrapers": ["10.40.0.10"],
+    "monitoring_app_upstream": "bookdesk_live",
+    "monitoring_app_host_header": "bookdesk.example.org",
 }
 
 

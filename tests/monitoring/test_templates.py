@@ -4,6 +4,8 @@ Compose stack mounts are the templates' current output."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import yaml
 
@@ -14,6 +16,7 @@ from tests.monitoring.rendering import (
     render,
     render_module,
 )
+from tests.monitoring.stack import binary
 
 pytestmark = pytest.mark.static
 
@@ -38,6 +41,7 @@ def test_every_per_environment_file_is_a_template():
         "alertmanager/alertmanager.yml.j2",
         "logs/rsyslog-central.conf.j2",
         "logs/rsyslog-forward.conf.j2",
+        "nginx/metrics.conf.j2",
         "prometheus/prometheus.yml.j2",
     ]
 
@@ -63,7 +67,7 @@ def test_prometheus_scrapes_every_host_given_and_probes_the_site():
 
 
 def test_prometheus_leaves_out_exporters_an_environment_does_not_run():
-    targets = {"node": ["127.0.0.1:9100"], "mtail": ["127.0.0.1:3903"]}
+    targets = {"bookdesk": ["127.0.0.1:9180"], "node": ["127.0.0.1:9100"]}
     config = yaml.safe_load(
         render(
             PROMETHEUS_TEMPLATE,
@@ -72,7 +76,7 @@ def test_prometheus_leaves_out_exporters_an_environment_does_not_run():
         )
     )
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert "postgres" not in jobs and "nginx" not in jobs
+    assert not {"postgres", "nginx", "mtail"} & set(jobs)
     assert "authorization" not in jobs["bookdesk"], "loopback needs no token"
 
 
@@ -96,3 +100,28 @@ def test_alertmanager_reads_only_the_secrets_it_was_given():
 
 def test_the_compose_copies_are_the_templates_current_output():
     assert render_module.main(["--check"]) == 0, "run: python deploy/monitoring/render.py"
+
+
+def test_the_metrics_server_passes_nginx_check_and_admits_only_the_scrapers(tmp_path):
+    server = tmp_path / "metrics.conf"
+    server.write_text(
+        render(
+            "nginx/metrics.conf.j2",
+            monitoring_listen_address="127.0.0.1",
+            monitoring_scrapers=["127.0.0.1", "10.40.0.10"],
+        )
+    )
+    assert server.read_text().count("allow ") == 2
+    nginx_conf = tmp_path / "nginx.conf"
+    nginx_conf.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\n"
+        "events {}\nhttp {\n  upstream bookdesk_live { server 127.0.0.1:8001; }\n"
+        f"  include {server};\n}}\n"
+    )
+    done = subprocess.run(
+        [binary("nginx"), "-t", "-c", str(nginx_conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
