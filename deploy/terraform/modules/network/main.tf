@@ -232,7 +232,7 @@ resource "aws_vpc_security_group_ingress_rule" "database_from_app" {
 # --- Scaled out: a balancer host in front of several app hosts ----------------------------
 # The balancer host is the only public web front and also the monitoring host of the
 # environment: it runs Prometheus, Alertmanager and the central log receiver. So the app
-# hosts take HTTP from it alone, it may scrape their exporters, and they ship their logs to
+# hosts take HTTPS from it alone, it may scrape their exporters, and they ship their logs to
 # it. Every port below must match the Ansible monitoring role's defaults
 # (tests/deploy/test_monitoring_ports.py compares them).
 
@@ -331,28 +331,27 @@ resource "aws_vpc_security_group_egress_rule" "balancer_world_ipv6" {
   cidr_ipv6         = "::/0"
 }
 
-# Web traffic: nginx on the balancer proxies plain HTTP to nginx on the app hosts over the
-# private network (TLS ends at the balancer).
-resource "aws_vpc_security_group_ingress_rule" "app_http_from_balancer" {
-  #checkov:skip=CKV_AWS_260:The rule admits the balancer's security group only (referenced_security_group_id), never an address range.
+# Web traffic: nginx on the balancer proxies to nginx on the app hosts over HTTPS (the app
+# hosts keep their own certificate, checked by the balancer against the site name).
+resource "aws_vpc_security_group_ingress_rule" "app_https_from_balancer" {
   count = var.enable_balancer ? 1 : 0
 
   security_group_id            = aws_security_group.app.id
-  description                  = "HTTP proxied from the balancer host"
+  description                  = "HTTPS proxied from the balancer host"
   ip_protocol                  = "tcp"
-  from_port                    = 80
-  to_port                      = 80
+  from_port                    = 443
+  to_port                      = 443
   referenced_security_group_id = aws_security_group.balancer[0].id
 }
 
-resource "aws_vpc_security_group_egress_rule" "balancer_http_to_app" {
+resource "aws_vpc_security_group_egress_rule" "balancer_https_to_app" {
   count = var.enable_balancer ? 1 : 0
 
   security_group_id            = aws_security_group.balancer[0].id
-  description                  = "HTTP to nginx on the app hosts"
+  description                  = "HTTPS to nginx on the app hosts"
   ip_protocol                  = "tcp"
-  from_port                    = 80
-  to_port                      = 80
+  from_port                    = 443
+  to_port                      = 443
   referenced_security_group_id = aws_security_group.app.id
 }
 

@@ -44,7 +44,7 @@ variable "admin_ssh_cidrs" {
 }
 
 variable "enable_balancer" {
-  description = "Scale out: a balancer host (also the monitoring host) in front of several app hosts. The web ports then open on the balancer's group, the app hosts take HTTP from it alone, and it may scrape their exporters and receive their logs."
+  description = "Scale out: a balancer host (also the monitoring host) in front of several app hosts. The web ports then open on the balancer's group, the app hosts take HTTPS from it alone, and it may scrape their exporters and receive their logs."
   type        = bool
   default     = false
 }

@@ -79,8 +79,8 @@ run "scaled_out_app_hosts_take_web_traffic_from_the_balancer_only" {
   }
 
   assert {
-    condition     = aws_vpc_security_group_ingress_rule.balancer_https_ipv4[0].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_ingress_rule.app_http_from_balancer[0].from_port == 80
-    error_message = "The balancer is public and proxies HTTP to the app hosts."
+    condition     = aws_vpc_security_group_ingress_rule.balancer_https_ipv4[0].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_ingress_rule.app_https_from_balancer[0].from_port == 443
+    error_message = "The balancer is public and proxies HTTPS to the app hosts."
   }
 
   assert {
