@@ -7,7 +7,7 @@
 # Extra arguments after web/worker/migrate are passed on.
 set -eu
 
-bin="${BOOKDESK_BIN_DIR:-/opt/bookdesk/deploy/bin}"
+bin="${BOOKDESK_BIN_DIR:-/opt/bookdesk/bin}"
 role="${1:-web}"
 if [ "$#" -gt 0 ]; then shift; fi
 

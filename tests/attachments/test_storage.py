@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 
 import pytest
 
@@ -40,6 +41,24 @@ def test_a_failed_write_leaves_nothing_behind(uploads):
     with pytest.raises(OSError):
         storage.store_file(Exploding(b"abcdef"))
     assert [p for p in uploads.rglob("*") if p.is_file()] == []
+
+
+def test_files_and_shards_are_readable_by_the_uploads_group_whatever_the_umask(uploads):
+    # As deployed: the root belongs to the web server's group, setgid (docs: Permissions).
+    uploads.mkdir()
+    if os.geteuid() == 0:
+        os.chown(uploads, -1, 65534)
+    uploads.chmod(0o2750)
+    previous = os.umask(0o077)  # a hardened service (systemd UMask=0077)
+    try:
+        stored = storage.store_file(io.BytesIO(b"x"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(stored.path.stat().st_mode) == 0o640
+    for shard in (stored.path.parent, stored.path.parent.parent):
+        assert stat.S_IMODE(shard.stat().st_mode) == 0o2750, shard
+    for path in (stored.path, stored.path.parent, stored.path.parent.parent):
+        assert path.stat().st_gid == uploads.stat().st_gid, path
 
 
 def test_delete_removes_the_file(uploads):

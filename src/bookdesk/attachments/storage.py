@@ -6,6 +6,12 @@ shards keep directories small. On disk, writes go to a temporary file in the fin
 directory, are fsynced and then renamed into place, so a crash leaves either the whole file
 or a ``.tmp-*`` that the orphan command removes — never a half file under a real name. An
 object upload is atomic by itself: the object exists whole once the PUT succeeds.
+
+Permissions: files 0640 and directories 0750 whatever the process umask, so the owner (the
+app) and the directory's group can read them and nobody else. Deployed, UPLOADS_ROOT
+belongs to the web server's group with the setgid bit (mode 2750), which every shard
+directory inherits, so nginx can send the files (X-Accel-Redirect) without the uploads
+being readable by every user of the host (docs/uploads-and-exports.md, "Permissions").
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import unicodedata
 import uuid
@@ -25,6 +32,8 @@ from typing import BinaryIO
 from django.conf import settings
 
 TEMP_PREFIX = ".tmp-"
+FILE_MODE = 0o640
+DIR_MODE = 0o750
 MAX_DISPLAY_NAME = 255
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 
@@ -75,6 +84,21 @@ class StoredFile:
     path: Path  # on disk; the object's key (relative) in a bucket
 
 
+def _make_dirs(path: Path) -> None:
+    """mkdir -p with DIR_MODE for each directory made, keeping the setgid bit it inherits
+    (mkdir alone would apply the umask: under UMask=0077 nginx could not enter)."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made by a concurrent upload
+        os.chmod(directory, DIR_MODE | (directory.stat().st_mode & stat.S_ISGID))
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -90,7 +114,7 @@ def store_file(source: BinaryIO, *, chunk_size: int = 1024 * 1024) -> StoredFile
         return _store_object(store, source, chunk_size=chunk_size)
     stored_name = new_stored_name()
     final = path_for(stored_name)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    _make_dirs(final.parent)
     digest = hashlib.sha256()
     size = 0
     source.seek(0)
@@ -103,7 +127,7 @@ def store_file(source: BinaryIO, *, chunk_size: int = 1024 * 1024) -> StoredFile
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp_name, 0o640)
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
