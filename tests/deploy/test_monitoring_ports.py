@@ -20,7 +20,7 @@ from tests.monitoring.rendering import render
 pytestmark = pytest.mark.static
 
 ROLE = ROOT / "deploy" / "ansible" / "roles" / "monitoring"
-LOCAL_GROUP_VARS = ROOT / "deploy" / "ansible" / "inventories" / "local" / "group_vars"
+LOCAL_INVENTORY = ROOT / "deploy" / "ansible" / "inventories" / "local" / "monitoring-and-backup.yml"
 NETWORK = MODULES / "network"
 
 
@@ -72,8 +72,9 @@ def test_security_groups_let_prometheus_scrape_every_exporter_and_nothing_else()
 
 
 def firewall_ports(group: str) -> set[int]:
-    content = yaml.safe_load((LOCAL_GROUP_VARS / group / "monitoring.yml").read_text())
-    [(name, rules)] = content.items()
+    inventory = yaml.safe_load(LOCAL_INVENTORY.read_text())
+    group_vars = inventory["all"]["children"][group]["vars"]
+    [(name, rules)] = [(k, v) for k, v in group_vars.items() if k.startswith("base_firewall_")]
     assert name.startswith("base_firewall_rules_"), "the base role adds base_firewall_rules_*"
     assert all(rule.get("proto", "tcp") == "tcp" for rule in rules)
     return {rule["port"] for rule in rules}
