@@ -429,15 +429,20 @@ def env_of(host: Host) -> str | None:
     return None
 
 
-def site_addresses(s: Settings, host: Host, hosts: list[Host]) -> list[str]:
-    """The names a host's certificate must carry: its own address and, for the app hosts of
-    a balanced environment, the balancer's (the site name the balancer asks them for)."""
-    names = [host.address(s)]
+def site_names(s: Settings, host: Host, hosts: list[Host]) -> list[str]:
+    """The subject names of a host's certificate: its own address, and for the app hosts and
+    balancer of an environment its site name <env>.bookdesk.test (the balancer checks the
+    app hosts against that name: nginx matches names, never addresses) and, for app hosts
+    behind a balancer, the balancer's address, which is the site's."""
+    names = [f"IP:{host.address(s)}"]
+    env = env_of(host)
+    if env and ({"bookdesk_app", "bookdesk_balancer"} & set(host.groups)):
+        names.append(f"DNS:{env}.bookdesk.test")
     if "bookdesk_app" in host.groups:
         names += [
-            other.address(s)
+            f"IP:{other.address(s)}"
             for other in hosts
-            if "bookdesk_balancer" in other.groups and env_of(other) == env_of(host)
+            if "bookdesk_balancer" in other.groups and env_of(other) == env
         ]
     return names
 
@@ -447,7 +452,7 @@ def ensure_certificate(s: Settings, host: Host, hosts: list[Host]) -> None:
     key, cert = tls / f"{host.name}.key", tls / f"{host.name}.crt"
     if cert.exists():
         return
-    sans = ",".join(f"IP:{a}" for a in site_addresses(s, host, hosts))
+    sans = ",".join(site_names(s, host, hosts))
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(key))
     csr = tls / f"{host.name}.csr"
     openssl("req", "-new", "-key", str(key), "-subj", f"/CN={host.address(s)}", "-out", str(csr))
