@@ -27,6 +27,8 @@ help:
 	@echo "make env-up / env-down - the local staging and production hosts (docs/deploy.md)"
 	@echo "make deploy ENV=staging|production [BUNDLE=...] / make rollback ENV=... [REASON=...]"
 	@echo "make deploy-test - zero-downtime deploy, failed deploy, rollback, lost host, under load"
+	@echo "make monitoring-test - Prometheus, alerts, log shipping, backups and the restore drill, live"
+	@echo "make monitoring / backup / restore-drill - those playbooks alone (INVENTORY=...)"
 	@echo "make package - the release bundle of HEAD in dist/ (docs/deploy.md, Release bundle)"
 	@echo "make package-verify BUNDLE=dist/....tar.gz - check a bundle against its manifest"
 	@echo "make image  - the container image, built from the bundle of HEAD (buildah)"
@@ -116,8 +118,8 @@ test-sqlite: install
 	  $(if $(TEST_RESULTS),--junitxml=$(RESULTS_DIR)/$(TEST_ID)-sqlite.xml)
 
 lint: install checkov-venv tools-venv ansible-venv
-	$(BIN)/ruff check src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible
-	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible
+	$(BIN)/ruff check src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible deploy/monitoring
+	$(BIN)/ruff format --check src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible deploy/monitoring
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/djlint --lint src/bookdesk/templates
@@ -133,8 +135,8 @@ vendor-js: node_modules/.installed
 	  src/bookdesk/static/vendor/fullcalendar/
 
 format: install
-	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible
-	$(BIN)/ruff format src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible
+	$(BIN)/ruff check --fix src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible deploy/monitoring
+	$(BIN)/ruff format src tests bench deploy/terraform deploy/package deploy/container deploy/pipeline deploy/env deploy/ansible deploy/monitoring
 
 lock:
 	uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements/app.lock
@@ -376,3 +378,21 @@ deploy-test: install ansible-venv package
 .PHONY: bench-deploy
 bench-deploy: install ansible-venv
 	$(BIN)/python bench/deploy.py
+
+# --- Monitoring and backups (docs/deploy.md, "Monitoring", "Backups and the restore drill") ---
+.PHONY: monitoring backup restore-drill monitoring-test
+monitoring: ansible-venv
+	$(PLAYBOOK) deploy/ansible/monitoring.yml
+
+backup: ansible-venv
+	$(PLAYBOOK) deploy/ansible/backup.yml
+
+# BACKUP_FIRST=yes takes a fresh backup before the drill.
+restore-drill: ansible-venv
+	$(PLAYBOOK) deploy/ansible/restore-drill.yml $(if $(filter yes,$(BACKUP_FIRST)),-e drill_backup_first=true)
+
+# Live, on an environment of its own (tests/deploy/test_live_monitoring.py): root, minutes.
+MONITORING_TEST_ENV := BOOKDESK_ENV_ID=bkm BOOKDESK_ENV_NET=10.77.8 BOOKDESK_ENV_DIR=$(CURDIR)/var/env-monitoring-test
+monitoring-test: install ansible-venv package
+	@trap '$(MONITORING_TEST_ENV) $(LOCALENV) down' EXIT; \
+	$(BIN)/pytest -m localenv tests/deploy/test_live_monitoring.py -p no:randomly -v --timeout=1800 $(PYTEST_ARGS)

@@ -243,6 +243,41 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_DEPLOYED
 
 UPLOADS_ROOT = Path(env_str("UPLOADS_ROOT", str(VAR_DIR / "uploads")))
+# Where attachments are kept: "filesystem" (UPLOADS_ROOT: a local disk, or a volume shared
+# by several app hosts) or "s3" (an S3-compatible bucket through django-storages, which
+# several app hosts share without a mount; downloads are short-lived signed URLs).
+UPLOADS_STORAGE = env_str("UPLOADS_STORAGE", "filesystem")
+if UPLOADS_STORAGE not in {"filesystem", "s3"}:
+    raise ConfigError(f"UPLOADS_STORAGE must be filesystem or s3, not {UPLOADS_STORAGE!r}")
+UPLOADS_S3_BUCKET = env_str("UPLOADS_S3_BUCKET", "")
+UPLOADS_S3_URL_SECONDS = env_int("UPLOADS_S3_URL_SECONDS", 60)
+READYZ_S3_PROBE_SECONDS = env_int("READYZ_S3_PROBE_SECONDS", 60)
+if UPLOADS_STORAGE == "s3":
+    if not UPLOADS_S3_BUCKET:
+        raise ConfigError("UPLOADS_S3_BUCKET is required with UPLOADS_STORAGE=s3")
+    if not 1 <= UPLOADS_S3_URL_SECONDS <= 3600:
+        raise ConfigError("UPLOADS_S3_URL_SECONDS must be between 1 and 3600")
+    STORAGES["uploads"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": UPLOADS_S3_BUCKET,
+            "location": env_str("UPLOADS_S3_PREFIX", "uploads"),
+            "region_name": env_str("UPLOADS_S3_REGION"),
+            # An S3-compatible service other than AWS (MinIO, Ceph, a test server).
+            "endpoint_url": env_str("UPLOADS_S3_ENDPOINT_URL"),
+            # Empty: boto3's own chain (on AWS the instance role; no key on the host).
+            "access_key": env_str("UPLOADS_S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("UPLOADS_S3_SECRET_ACCESS_KEY"),
+            "signature_version": "s3v4",
+            # Private objects in a bucket that enforces its owner (no ACLs).
+            "default_acl": None,
+            # Stored names are random UUIDs: no existence check (a HEAD) before each write.
+            "file_overwrite": True,
+            "querystring_auth": True,
+            "querystring_expire": UPLOADS_S3_URL_SECONDS,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
 # Attachments (bookdesk.attachments): limits are enforced while the body streams in.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_PER_BOOKING = env_int("ATTACHMENT_MAX_PER_BOOKING", 10)

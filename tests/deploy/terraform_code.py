@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "deploy" / "terraform"
 MODULES = TERRAFORM / "modules"
 ENVS = TERRAFORM / "envs"
-MODULE_NAMES = ("network", "app_host", "uploads_storage", "database", "dns", "secrets", "alarms")
+MODULE_NAMES = (
+    "network",
+    "app_host",
+    "balancer",
+    "uploads_storage",
+    "database",
+    "dns",
+    "secrets",
+    "alarms",
+)
 ENV_NAMES = ("staging", "production")
 
 

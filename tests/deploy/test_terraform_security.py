@@ -72,9 +72,11 @@ def test_ssh_is_only_open_to_the_admin_list():
     ssh_rules = [
         b for b in resources("aws_vpc_security_group_ingress_rule") if 22 in rule_ports(b.body)
     ]
-    assert [b.name for b in ssh_rules] == ["app_ssh_admin"]
-    body = ssh_rules[0].body
-    assert body["for_each"] == "${toset(var.admin_ssh_cidrs)}"
+    assert sorted(b.name for b in ssh_rules) == ["app_ssh_admin", "balancer_ssh_admin"]
+    by_name = {b.name: b.body for b in ssh_rules}
+    assert by_name["app_ssh_admin"]["for_each"] == "${toset(var.admin_ssh_cidrs)}"
+    balancer = by_name["balancer_ssh_admin"]["for_each"]
+    assert balancer == "${var.enable_balancer ? toset(var.admin_ssh_cidrs) : toset([])}"
     variable = top_blocks("variable", MODULES / "network")["admin_ssh_cidrs"].body
     assert variable["default"] == [], "no SSH unless someone lists admin networks"
     condition = variable["validation"][0]["condition"]
@@ -115,7 +117,10 @@ def test_every_storage_is_encrypted():
     buckets = {(b.path.parent, b.name) for b in resources("aws_s3_bucket")}
     assert buckets, "the state bucket is missing"
     encrypted = {
-        (b.path.parent, b.body["bucket"].removeprefix("${aws_s3_bucket.").split(".")[0])
+        (
+            b.path.parent,
+            b.body["bucket"].removeprefix("${aws_s3_bucket.").split(".")[0].split("[")[0],
+        )
         for b in resources("aws_s3_bucket_server_side_encryption_configuration")
     }
     assert buckets <= encrypted

@@ -30,9 +30,11 @@ VALUES = {
     "deploy_user": "deploy",
     "admin_ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly ops@laptop"],
     "uploads_mount_point": "/srv/bookdesk/uploads",
+    "uploads_nfs_target": "",
     "cloudwatch_namespace": "Bookdesk/Host",
     "region": "eu-central-1",
 }
+BALANCER_TEMPLATE = MODULES / "balancer" / "templates" / "user-data.sh.tftpl"
 
 
 def render(text: str, values: dict) -> str:
@@ -54,10 +56,11 @@ def script() -> str:
     return render(TEMPLATE.read_text(encoding="utf-8"), VALUES)
 
 
-def test_template_variables_are_exactly_those_terraform_passes():
-    call = resource(MODULES / "app_host", "aws_instance", "this").raw["user_data"]
+@pytest.mark.parametrize("module", ["app_host", "balancer"])
+def test_template_variables_are_exactly_those_terraform_passes(module):
+    call = resource(MODULES / module, "aws_instance", "this").raw["user_data"]
     passed = set(re.findall(r"[{,]\s*(\w+) = ", call))
-    text = TEMPLATE.read_text(encoding="utf-8")
+    text = (MODULES / module / "templates" / "user-data.sh.tftpl").read_text(encoding="utf-8")
     used = set(INTERPOLATION.findall(text)) | {m[1] for m in FOR_LOOP.findall(text)}
     used -= {m[0] for m in FOR_LOOP.findall(text)}  # loop variables
     assert used == passed
@@ -105,3 +108,31 @@ def test_hand_over_marker_is_written_last(script):
 def test_uploads_volume_is_only_formatted_when_blank(script):
     assert 'blkid "$data_disk" >/dev/null || mkfs.xfs' in script
     assert "nofail" in script
+
+
+def test_a_shared_volume_is_mounted_over_nfs_instead(tmp_path):
+    shared = render(
+        TEMPLATE.read_text(encoding="utf-8"),
+        {**VALUES, "uploads_nfs_target": "fs-0123456789abcdef0.efs.eu-central-1.amazonaws.com"},
+    )
+    assert 'uploads_nfs_target="fs-0123456789abcdef0.efs.eu-central-1.amazonaws.com"' in shared
+    assert "nfs4 nfsvers=4.1" in shared
+    path = tmp_path / "user-data.sh"
+    path.write_text(shared, encoding="utf-8")
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_balancer_user_data_is_valid_bash_and_hands_over_last(tmp_path):
+    facts = {**FACTS, "ansible_function": "bookdesk_balancer"}
+    script = render(
+        BALANCER_TEMPLATE.read_text(encoding="utf-8"),
+        {**VALUES, "host_facts_json": json.dumps(facts)},
+    )
+    path = tmp_path / "user-data.sh"
+    path.write_text(script, encoding="utf-8")
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(heredoc(script, "JSON", "/etc/bookdesk/host.json")) == facts
+    lines = [line for line in script.splitlines() if line and not line.startswith("echo")]
+    assert "/etc/bookdesk/bootstrap-complete" in lines[-1]

@@ -29,7 +29,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from tests.monitoring.rules import ALERTMANAGER_YML, MONITORING, rule_files
+from tests.monitoring.rendering import ALERTMANAGER_TEMPLATE, render
+from tests.monitoring.rules import MONITORING, rule_files
 
 TIME_FACTOR = 60
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d|w)$")
@@ -142,13 +143,13 @@ def write_prometheus_config(
 
 def write_alertmanager_config(directory: Path, *, smtp: str, webhook_base: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load(ALERTMANAGER_YML.read_text())
+    config = yaml.safe_load(render(ALERTMANAGER_TEMPLATE))
     smtp_global = config["global"]
     for key in [k for k in smtp_global if k.startswith("smtp_auth_")]:
         del smtp_global[key]
     smtp_global.update(smtp_smarthost=smtp, smtp_require_tls=False)
     config["templates"] = [
-        str(ALERTMANAGER_YML.parent / pattern) for pattern in config.get("templates", [])
+        str(MONITORING / "alertmanager" / pattern) for pattern in config.get("templates", [])
     ]
 
     def quick(route: dict) -> None:
@@ -281,31 +282,25 @@ class WebhookRecorder:
 # --- log shipping -----------------------------------------------------------------------
 
 
-def _replace(text: str, old: str, new: str) -> str:
-    # Loud when the real config changes under the test.
-    assert old in text, f"{old!r} not found in the rsyslog config"
-    return text.replace(old, new)
-
-
 def write_rsyslog_configs(directory: Path, *, port: int, app_log: Path, nginx_log: Path):
-    """The real forwarder and central configs for one machine: addresses, ports and paths
-    moved into ``directory``; the app's journal is stood in for by a file read with imfile
-    under the journal's identifier (bookdesk-web). Returns (forward.conf, central.conf)."""
-    logs = MONITORING / "logs"
+    """The real forwarder and central templates rendered for one machine: the central
+    host on 127.0.0.1 and ``port``, files under ``directory``. The app's journal is stood in
+    for by a file read with imfile under the journal's identifier (bookdesk-web).
+    Returns (forward.conf, central.conf)."""
     directory.mkdir(parents=True, exist_ok=True)
+    values = {
+        "monitoring_log_host": "127.0.0.1",
+        "monitoring_log_listen_address": "127.0.0.1",
+        "monitoring_log_port": port,
+        "monitoring_central_log_dir": str(directory / "central"),
+        "monitoring_nginx_access_log": str(nginx_log),
+    }
     out = []
-    for role, text in (
-        ("central", (logs / "rsyslog-central.conf").read_text()),
-        ("forward", (logs / "rsyslog-forward.conf").read_text()),
-    ):
+    for role in ("central", "forward"):
         work = directory / f"{role}-work"
         work.mkdir()
-        text = _replace(text, 'port="10514"', f'port="{port}"')
-        if role == "central":
-            text = _replace(text, "/var/log/bookdesk-central/", f"{directory / 'central'}/")
-        else:
-            text = _replace(text, 'target="logs.bookdesk.internal"', 'target="127.0.0.1"')
-            text = _replace(text, "/var/log/nginx/bookdesk.access.log", str(nginx_log))
+        text = render(f"logs/rsyslog-{role}.conf.j2", **values)
+        if role == "forward":
             text += (
                 f'\ninput(type="imfile" File="{app_log}" Tag="bookdesk-web" '
                 'Severity="info" Facility="daemon")\n'

@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import tempfile
+from functools import cache
+from pathlib import Path
 
 import pytest
 import yaml
@@ -87,9 +90,28 @@ def mtail_metrics() -> set[str]:
     return names
 
 
+@cache
+def backup_metrics() -> set[str]:
+    """What bookdesk-backup (the backup role's tool) writes for node_exporter's textfile
+    collector, from its own writer run on a sample result."""
+    from tests.deploy.test_backup import backup
+
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        (root / "set").mkdir()
+        status = {"duration": 1.0, "ok": True, "last_success": 1.0, "detail": {}}
+        (root / "set" / "status.json").write_text(
+            json.dumps({"run": {**status, "detail": {"bytes": {"db": 1}}}, "drill": status})
+        )
+        config = {"name": "sample", "backup_dir": root / "set", "textfile_dir": root / "out"}
+        text = backup.write_metrics(config).read_text()
+    return set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+
+
 def from_the_app(name: str) -> bool:
-    # mtail's counts of the shipped logs carry the bookdesk_ prefix but come from mtail.
-    return name.startswith(APP_PREFIXES) and name not in mtail_metrics()
+    # mtail's counts of the shipped logs and the backup tool's results carry the bookdesk_
+    # prefix but come from mtail and node_exporter.
+    return name.startswith(APP_PREFIXES) and name not in mtail_metrics() | backup_metrics()
 
 
 def used_metrics() -> dict[str, set[str]]:
@@ -128,7 +150,7 @@ def test_the_dashboard_covers_what_operators_look_at():
 
 @pytest.mark.static
 def test_exporter_and_mtail_metrics_in_use_are_real():
-    known = EXPORTER_METRICS | mtail_metrics()
+    known = EXPORTER_METRICS | mtail_metrics() | backup_metrics()
     for name, places in used_metrics().items():
         if not from_the_app(name):
             assert name in known, f"{name} (used in {sorted(places)}) is exported by nothing"

@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 
+from tests.monitoring.rendering import render
 from tests.monitoring.rules import MONITORING
 from tests.monitoring.stack import binary
 
 pytestmark = pytest.mark.static
 
 MTAIL_DIR = MONITORING / "mtail"
-LOGS_DIR = MONITORING / "logs"
 
 
 def nginx_line(*, uri: str, status: int, method: str = "GET", seconds: float = 0.05) -> str:
@@ -124,9 +124,11 @@ def test_central_log_program_counts_app_lines_by_host_and_level(tmp_path):
 @pytest.mark.parametrize("name", ["rsyslog-forward.conf", "rsyslog-central.conf"])
 def test_rsyslog_configs_pass_rsyslogs_own_check(tmp_path, name):
     rsyslogd = binary("rsyslogd")
+    config = tmp_path / name
+    config.write_text(render(f"logs/{name}.j2"))
     # The work directory normally comes from Debian's /etc/rsyslog.conf.
     main = tmp_path / "rsyslog.conf"
-    main.write_text(f'global(workDirectory="{tmp_path}")\ninclude(file="{LOGS_DIR / name}")\n')
+    main.write_text(f'global(workDirectory="{tmp_path}")\ninclude(file="{config}")\n')
     done = subprocess.run(
         [rsyslogd, "-N1", "-f", str(main)], capture_output=True, text=True, timeout=60
     )

@@ -9,10 +9,9 @@ import subprocess
 import pytest
 import yaml
 
+from tests.monitoring.rendering import write_alertmanager_yml, write_prometheus_yml
 from tests.monitoring.rules import (
-    ALERTMANAGER_YML,
     MONITORING,
-    PROMETHEUS_DIR,
     RULE_TESTS_DIR,
     RUNBOOKS_DIR,
     alert_rules,
@@ -39,8 +38,14 @@ def run(*command: str, cwd=None) -> str:
     return output
 
 
-def test_prometheus_config_is_valid():
-    run("promtool", "check", "config", str(PROMETHEUS_DIR / "prometheus.yml"))
+@pytest.fixture(scope="module")
+def alertmanager_yml(tmp_path_factory):
+    """The Alertmanager config as the role renders it for a deployed production."""
+    return write_alertmanager_yml(tmp_path_factory.mktemp("alertmanager"))
+
+
+def test_prometheus_config_is_valid(tmp_path):
+    run("promtool", "check", "config", str(write_prometheus_yml(tmp_path)))
 
 
 def test_rule_files_are_valid():
@@ -54,8 +59,9 @@ def test_rule_unit_tests_pass():
     assert "FAILED" not in output
 
 
-def test_alertmanager_config_is_valid():
-    run("amtool", "check-config", str(ALERTMANAGER_YML))
+def test_alertmanager_config_is_valid(alertmanager_yml):
+    output = run("amtool", "check-config", str(alertmanager_yml))
+    assert "1 templates" in output, "the notification templates were not found"
 
 
 def test_blackbox_config_is_valid():
@@ -107,8 +113,8 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test():
     assert not unknown, f"rule tests name alerts that do not exist: {unknown}"
 
 
-def test_inhibitions_and_routes_name_real_alerts():
-    config = yaml.safe_load(ALERTMANAGER_YML.read_text())
+def test_inhibitions_and_routes_name_real_alerts(alertmanager_yml):
+    config = yaml.safe_load(alertmanager_yml.read_text())
     names = set(alert_rules())
     matchers = [m for rule in config["inhibit_rules"] for m in rule["source_matchers"]]
     matchers += [m for rule in config["inhibit_rules"] for m in rule["target_matchers"]]
@@ -120,8 +126,8 @@ def test_inhibitions_and_routes_name_real_alerts():
                 assert name in names, f"alertmanager.yml names unknown alert {name}"
 
 
-def test_site_down_silences_what_it_causes():
-    config = yaml.safe_load(ALERTMANAGER_YML.read_text())
+def test_site_down_silences_what_it_causes(alertmanager_yml):
+    config = yaml.safe_load(alertmanager_yml.read_text())
     rule = next(
         r for r in config["inhibit_rules"] if r["source_matchers"] == ['alertname="SiteDown"']
     )
@@ -130,14 +136,14 @@ def test_site_down_silences_what_it_causes():
     assert "SiteDown" not in silenced
 
 
-def test_critical_alerts_reach_a_second_channel_without_the_smtp_relay():
-    config = yaml.safe_load(ALERTMANAGER_YML.read_text())
+def test_critical_alerts_reach_a_second_channel_without_the_smtp_relay(alertmanager_yml):
+    config = yaml.safe_load(alertmanager_yml.read_text())
     route = next(r for r in config["route"]["routes"] if r["matchers"] == ['severity="critical"'])
     receiver = next(r for r in config["receivers"] if r["name"] == route["receiver"])
     assert receiver["email_configs"], "critical alerts are emailed"
     assert any(w["url"].startswith("https://") for w in receiver["webhook_configs"])
     # Secrets come from files.
-    text = ALERTMANAGER_YML.read_text()
+    text = alertmanager_yml.read_text()
     assert "smtp_auth_password_file:" in text
     assert not re.search(r"smtp_auth_password:\s", text)
 
@@ -153,24 +159,24 @@ def test_critical_alerts_reach_a_second_channel_without_the_smtp_relay():
         (["alertname=Unlabelled"], "ops-email"),
     ],
 )
-def test_alerts_are_routed_by_severity(labels, receiver):
+def test_alerts_are_routed_by_severity(alertmanager_yml, labels, receiver):
     run(
         "amtool",
         "config",
         "routes",
         "test",
-        f"--config.file={ALERTMANAGER_YML}",
+        f"--config.file={alertmanager_yml}",
         f"--verify.receivers={receiver}",
         *labels,
     )
 
 
-def test_every_alerts_severity_routes_to_a_person_or_the_switch():
+def test_every_alerts_severity_routes_to_a_person_or_the_switch(alertmanager_yml):
     for name, rule in alert_rules().items():
         labels = [f"alertname={name}", f"severity={rule['labels']['severity']}"]
         expected = "deadmans-switch" if name in ALWAYS_FIRING else None
         output = run(
-            "amtool", "config", "routes", "test", f"--config.file={ALERTMANAGER_YML}", *labels
+            "amtool", "config", "routes", "test", f"--config.file={alertmanager_yml}", *labels
         )
         receiver = output.split()[0]
         if expected:

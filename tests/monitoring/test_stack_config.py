@@ -7,7 +7,8 @@ import subprocess
 import pytest
 import yaml
 
-from tests.monitoring.rules import ALERTMANAGER_YML, RULES_DIR
+from tests.monitoring.rendering import ALERTMANAGER_TEMPLATE, render
+from tests.monitoring.rules import RULES_DIR
 from tests.monitoring.stack import (
     _RANGE,
     shorten,
@@ -71,7 +72,7 @@ def test_the_generated_test_configs_are_valid(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     test_config, real = (
         yaml.safe_load(alertmanager.read_text()),
-        yaml.safe_load(ALERTMANAGER_YML.read_text()),
+        yaml.safe_load(render(ALERTMANAGER_TEMPLATE)),
     )
     # Same routing tree and inhibitions; the receivers point at the test's servers.
     assert test_config["inhibit_rules"] == real["inhibit_rules"]

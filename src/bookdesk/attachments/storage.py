@@ -1,9 +1,11 @@
-"""Files on disk under settings.UPLOADS_ROOT, with names we make ourselves.
+"""Attachment files, with names we make ourselves: on disk under settings.UPLOADS_ROOT, or
+with UPLOADS_STORAGE=s3 as objects in a bucket (django-storages, STORAGES["uploads"]).
 
-Layout: ``<UPLOADS_ROOT>/<aa>/<bb>/<uuid hex>`` — two levels of shards keep directories small.
-Writes go to a temporary file in the final directory, are fsynced and then renamed into
-place, so a crash leaves either the whole file or a ``.tmp-*`` that the orphan command
-removes — never a half file under a real name.
+Layout: ``<aa>/<bb>/<uuid hex>`` below UPLOADS_ROOT or the bucket's prefix — two levels of
+shards keep directories small. On disk, writes go to a temporary file in the final
+directory, are fsynced and then renamed into place, so a crash leaves either the whole file
+or a ``.tmp-*`` that the orphan command removes — never a half file under a real name. An
+object upload is atomic by itself: the object exists whole once the PUT succeeds.
 
 Permissions: files 0640 and directories 0750 whatever the process umask, so the owner (the
 app) and the directory's group can read them and nobody else. Deployed, UPLOADS_ROOT
@@ -40,6 +42,15 @@ def uploads_root() -> Path:
     return Path(settings.UPLOADS_ROOT)
 
 
+def object_store():
+    """The bucket's django-storages backend with UPLOADS_STORAGE=s3, else None (disk)."""
+    if settings.UPLOADS_STORAGE != "s3":
+        return None
+    from django.core.files.storage import storages
+
+    return storages["uploads"]
+
+
 def uploads_root_checked() -> Path:
     """UPLOADS_ROOT for health checks and metrics. A fresh laptop has no uploads directory
     yet, so it is made there; a deployed host must have its volume mounted, and making the
@@ -70,7 +81,7 @@ class StoredFile:
     stored_name: str
     size: int
     sha256: str
-    path: Path
+    path: Path  # on disk; the object's key (relative) in a bucket
 
 
 def _make_dirs(path: Path) -> None:
@@ -105,6 +116,9 @@ def _fsync_dir(path: Path) -> None:
 
 def store_file(source: BinaryIO, *, chunk_size: int = 1024 * 1024) -> StoredFile:
     """Copy ``source`` into the store atomically and return its name, size and SHA-256."""
+    store = object_store()
+    if store is not None:
+        return _store_object(store, source, chunk_size=chunk_size)
     stored_name = new_stored_name()
     final = path_for(stored_name)
     _make_dirs(final.parent)
@@ -130,8 +144,29 @@ def store_file(source: BinaryIO, *, chunk_size: int = 1024 * 1024) -> StoredFile
     return StoredFile(stored_name=stored_name, size=size, sha256=digest.hexdigest(), path=final)
 
 
+def _store_object(store, source: BinaryIO, *, chunk_size: int) -> StoredFile:
+    from django.core.files import File
+
+    stored_name = new_stored_name()
+    digest = hashlib.sha256()
+    size = 0
+    source.seek(0)
+    while chunk := source.read(chunk_size):
+        digest.update(chunk)
+        size += len(chunk)
+    source.seek(0)
+    key = relative_path(stored_name)
+    store.save(key, File(source, name=key))
+    return StoredFile(stored_name=stored_name, size=size, sha256=digest.hexdigest(), path=Path(key))
+
+
 def delete_file(stored_name: str) -> bool:
-    """Remove a stored file; True if it existed. Empty shard directories stay (cheap)."""
+    """Remove a stored file; True if it existed. Empty shard directories stay (cheap).
+    In a bucket the answer is always True: a DELETE does not say whether the key was there."""
+    store = object_store()
+    if store is not None:
+        store.delete(path_for(stored_name).relative_to(uploads_root()).as_posix())
+        return True
     try:
         path_for(stored_name).unlink()
     except FileNotFoundError:

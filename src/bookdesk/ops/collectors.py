@@ -45,6 +45,8 @@ class ScrapeTimeCollector:
         yield from self._outbox()
 
     def _uploads(self):
+        if settings.UPLOADS_STORAGE == "s3":
+            return  # no file system to measure: a bucket does not fill up
         try:
             usage = shutil.disk_usage(uploads_root_checked())
         except OSError as exc:

@@ -12,6 +12,7 @@ status alone, because the details name hosts, versions and error messages.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import smtplib
 import tempfile
@@ -142,6 +143,34 @@ def check_uploads_free_space() -> dict:
     return _result("system", status, observedValue=usage.free, observedUnit="bytes")
 
 
+def check_uploads_bucket() -> dict:
+    """With UPLOADS_STORAGE=s3: the bucket answers (HEAD), probed at most once per
+    READYZ_S3_PROBE_SECONDS and shared through the cache like the relay's probe. A bucket
+    that does not answer is warn, not fail: every instance shares it, so taking instances
+    out of the balancer would not help, and the rest of the site still works."""
+    from bookdesk.attachments.storage import object_store
+
+    key = f"bookdesk:readyz:s3:{settings.UPLOADS_S3_BUCKET}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache check reports the cache
+        cached = None
+    if cached is not None:
+        return cached
+    store = object_store()
+    started = time.monotonic()
+    try:
+        store.connection.meta.client.head_bucket(Bucket=store.bucket_name)
+    except Exception as exc:  # botocore raises many kinds; each is "the bucket did not answer"
+        result = _result("component", WARN, output=_error(exc))
+    else:
+        elapsed = (time.monotonic() - started) * 1000
+        result = _result("component", PASS, observedValue=round(elapsed, 1), observedUnit="ms")
+    with contextlib.suppress(Exception):  # the cache check reports the cache
+        cache.set(key, result, timeout=settings.READYZ_S3_PROBE_SECONDS)
+    return result
+
+
 def _probe_smtp() -> dict:
     timeout = min(settings.EMAIL_TIMEOUT, SMTP_PROBE_TIMEOUT)
     client = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
@@ -225,9 +254,18 @@ def _needs_database(name: str) -> bool:
     return name == "cache:responseTime" and "DatabaseCache" in settings.CACHES["default"]["BACKEND"]
 
 
+def checks() -> dict[str, Callable[[], dict]]:
+    """The checks for this configuration: a bucket replaces the uploads disk's two."""
+    if settings.UPLOADS_STORAGE != "s3":
+        return CHECKS
+    selected = {k: v for k, v in CHECKS.items() if not k.startswith("uploads:")}
+    selected["uploads:bucket"] = check_uploads_bucket
+    return selected
+
+
 def run_checks() -> dict[str, dict]:
     results: dict[str, dict] = {}
-    for name, check in CHECKS.items():
+    for name, check in checks().items():
         if _needs_database(name) and results["database:responseTime"]["status"] == FAIL:
             # Asking an unreachable database again would only wait for the timeout again.
             status = WARN if name == "outbox:oldestAge" else FAIL

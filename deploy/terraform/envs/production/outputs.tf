@@ -4,13 +4,38 @@ output "site_fqdn" {
 }
 
 output "app_host_instance_id" {
-  description = "Instance ID, for `aws ssm start-session --target`."
+  description = "Instance ID of the (first) app host, for `aws ssm start-session --target`."
   value       = module.app_host.instance_id
 }
 
+output "app_host_instance_ids" {
+  description = "Instance IDs of all app hosts."
+  value       = module.app_host.instance_ids
+}
+
 output "app_host_public_ipv4" {
-  description = "Elastic IP of the app host."
+  description = "Elastic IP of the (first) app host."
   value       = module.app_host.public_ipv4
+}
+
+output "app_host_private_ipv4s" {
+  description = "Private addresses of the app hosts: the balancer's upstreams in the Ansible inventory."
+  value       = module.app_host.private_ipv4s
+}
+
+output "balancer_instance_id" {
+  description = "Instance ID of the balancer host (null with a single app host)."
+  value       = try(module.balancer[0].instance_id, null)
+}
+
+output "balancer_private_ipv4" {
+  description = "Private address of the balancer host, where the app hosts ship their logs (null with a single app host)."
+  value       = try(module.balancer[0].private_ipv4, null)
+}
+
+output "uploads_bucket" {
+  description = "The uploads bucket, for UPLOADS_S3_BUCKET (null unless uploads_storage is s3)."
+  value       = module.uploads_storage.bucket_name
 }
 
 output "ansible_group" {

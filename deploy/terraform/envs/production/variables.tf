@@ -100,3 +100,20 @@ variable "enable_managed_database" {
   type        = bool
   default     = true
 }
+
+variable "app_host_count" {
+  description = "App hosts. More than one adds a balancer host in front (also the monitoring host) and needs shared uploads storage (uploads_storage efs or s3)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.app_host_count == 1 || var.uploads_storage != "ebs"
+    error_message = "Several app hosts must share their uploads: set uploads_storage to efs or s3."
+  }
+}
+
+variable "uploads_storage" {
+  description = "Where uploads live: ebs (the single app host's own volume), efs (a volume shared by the app hosts) or s3 (a bucket; the app's UPLOADS_STORAGE=s3)."
+  type        = string
+  default     = "ebs"
+}

@@ -1,6 +1,8 @@
-# The VM that runs nginx, the app (blue/green gunicorn) and the worker. Terraform only
-# prepares it: user data installs the SSM and CloudWatch agents, mounts the uploads
-# volume and writes /etc/bookdesk/host.json; Ansible does everything else.
+# The VMs that run nginx, the app (blue/green gunicorn) and the worker: one by default,
+# several (host_count) behind a balancer host when scaled out, all alike and sharing one
+# instance role. Terraform only prepares them: user data installs the SSM and CloudWatch
+# agents, mounts the uploads volume (its own EBS disk, or the shared EFS volume) and writes
+# /etc/bookdesk/host.json; Ansible does everything else.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -34,6 +36,8 @@ locals {
     cloudwatch_namespace = var.cloudwatch_namespace
     ansible_group        = "bookdesk_${var.environment}"
   }
+  # Spread the hosts over the subnets (zones) given, in order.
+  subnet_ids = [for i in range(var.host_count) : var.subnet_ids[i % length(var.subnet_ids)]]
 }
 
 # --- Instance role: SSM management, its own parameters, its own metrics ------------------
@@ -108,9 +112,11 @@ resource "aws_iam_instance_profile" "this" {
 # --- The instance ------------------------------------------------------------------------
 
 resource "aws_instance" "this" {
+  count = var.host_count
+
   ami                    = local.ami_id
   instance_type          = var.instance_type
-  subnet_id              = var.subnet_id
+  subnet_id              = local.subnet_ids[count.index]
   vpc_security_group_ids = var.security_group_ids
   iam_instance_profile   = aws_iam_instance_profile.this.name
   ebs_optimized          = true
@@ -140,16 +146,19 @@ resource "aws_instance" "this" {
     deploy_user           = var.deploy_user
     admin_ssh_public_keys = var.admin_ssh_public_keys
     uploads_mount_point   = var.uploads_mount_point
+    uploads_nfs_target    = var.uploads_nfs_target == null ? "" : var.uploads_nfs_target
     cloudwatch_namespace  = var.cloudwatch_namespace
     region                = data.aws_region.current.name
   })
 
   tags = merge(var.tags, {
-    Name = "${var.name}-app"
-    # The Ansible aws_ec2 inventory plugin groups hosts by this tag.
-    AnsibleGroup = local.host_facts.ansible_group
+    Name = "${var.name}-app${count.index + 1}"
+    # The Ansible aws_ec2 inventory plugin groups hosts by these tags: the environment,
+    # and the function that decides the roles a host gets.
+    AnsibleGroup    = local.host_facts.ansible_group
+    AnsibleFunction = "bookdesk_app"
   })
-  volume_tags = merge(var.tags, { Name = "${var.name}-app-root" })
+  volume_tags = merge(var.tags, { Name = "${var.name}-app${count.index + 1}-root" })
 
   lifecycle {
     # A newer Debian AMI must not replace a running host; Ansible upgrades packages in place.
@@ -157,9 +166,24 @@ resource "aws_instance" "this" {
   }
 }
 
+# Every host keeps a public address of its own even behind the balancer: there is no NAT
+# gateway, and the security groups admit web traffic from the balancer only.
 resource "aws_eip" "this" {
-  domain   = "vpc"
-  instance = aws_instance.this.id
+  count = var.host_count
 
-  tags = merge(var.tags, { Name = "${var.name}-app" })
+  domain   = "vpc"
+  instance = aws_instance.this[count.index].id
+
+  tags = merge(var.tags, { Name = "${var.name}-app${count.index + 1}" })
+}
+
+# The single host of earlier versions is the first of the list.
+moved {
+  from = aws_instance.this
+  to   = aws_instance.this[0]
+}
+
+moved {
+  from = aws_eip.this
+  to   = aws_eip.this[0]
 }

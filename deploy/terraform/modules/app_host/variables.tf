@@ -13,9 +13,25 @@ variable "environment" {
   }
 }
 
-variable "subnet_id" {
-  description = "Public subnet the host is launched in."
-  type        = string
+variable "subnet_ids" {
+  description = "Public subnets to launch the hosts in; with several hosts they are spread over these in turn (one zone each)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) >= 1
+    error_message = "Name at least one subnet."
+  }
+}
+
+variable "host_count" {
+  description = "Number of app hosts. More than one needs a balancer in front and shared uploads storage (EFS or S3)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.host_count >= 1 && var.host_count <= 10 && floor(var.host_count) == var.host_count
+    error_message = "host_count must be a whole number from 1 to 10."
+  }
 }
 
 variable "security_group_ids" {
@@ -73,6 +89,12 @@ variable "uploads_mount_point" {
   description = "Where user data mounts the uploads data volume (attached by the uploads_storage module)."
   type        = string
   default     = "/srv/bookdesk/uploads"
+}
+
+variable "uploads_nfs_target" {
+  description = "DNS name of a shared uploads volume (EFS) to mount over NFS at uploads_mount_point instead of waiting for an own EBS disk; null for the EBS disk."
+  type        = string
+  default     = null
 }
 
 variable "cloudwatch_namespace" {

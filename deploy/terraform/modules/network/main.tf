@@ -1,6 +1,7 @@
 # One VPC with a public subnet per zone (the app host, behind nothing but its security
-# group) and a private subnet per zone (the optional managed database). No NAT gateway:
-# only the public host needs the internet, and it has its own address.
+# group; or, scaled out, the balancer host and the app hosts behind it) and a private
+# subnet per zone (the optional managed database and shared uploads volume). No NAT
+# gateway: only the public hosts need the internet, and each has its own address.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -93,7 +94,7 @@ resource "aws_route_table_association" "public" {
 resource "aws_security_group" "app" {
   #checkov:skip=CKV2_AWS_5:The group is attached to the instance by the app_host module, which takes its id as an input.
   name        = "${var.name}-app"
-  description = "Bookdesk app host: HTTP and HTTPS from anywhere, SSH only from the admin list"
+  description = "Bookdesk app hosts: HTTP and HTTPS from anywhere (or from the balancer), SSH only from the admin list"
   vpc_id      = aws_vpc.this.id
 
   tags = merge(var.tags, { Name = "${var.name}-app" })
@@ -107,6 +108,8 @@ resource "aws_security_group" "app" {
 # and nginx answers everything else there with a redirect to HTTPS.
 resource "aws_vpc_security_group_ingress_rule" "app_http_ipv4" {
   #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
+  count = var.enable_balancer ? 0 : 1
+
   security_group_id = aws_security_group.app.id
   description       = "HTTP from anywhere (IPv4): ACME challenges and the redirect to HTTPS"
   ip_protocol       = "tcp"
@@ -117,7 +120,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_http_ipv4" {
 
 resource "aws_vpc_security_group_ingress_rule" "app_http_ipv6" {
   #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
-  count = var.enable_ipv6 ? 1 : 0
+  count = var.enable_ipv6 && !var.enable_balancer ? 1 : 0
 
   security_group_id = aws_security_group.app.id
   description       = "HTTP from anywhere (IPv6): ACME challenges and the redirect to HTTPS"
@@ -128,6 +131,8 @@ resource "aws_vpc_security_group_ingress_rule" "app_http_ipv6" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_https_ipv4" {
+  count = var.enable_balancer ? 0 : 1
+
   security_group_id = aws_security_group.app.id
   description       = "HTTPS from anywhere (IPv4)"
   ip_protocol       = "tcp"
@@ -137,7 +142,7 @@ resource "aws_vpc_security_group_ingress_rule" "app_https_ipv4" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "app_https_ipv6" {
-  count = var.enable_ipv6 ? 1 : 0
+  count = var.enable_ipv6 && !var.enable_balancer ? 1 : 0
 
   security_group_id = aws_security_group.app.id
   description       = "HTTPS from anywhere (IPv6)"
@@ -222,6 +227,220 @@ resource "aws_vpc_security_group_ingress_rule" "database_from_app" {
   from_port                    = 5432
   to_port                      = 5432
   referenced_security_group_id = aws_security_group.app.id
+}
+
+# --- Scaled out: a balancer host in front of several app hosts ----------------------------
+# The balancer host is the only public web front and also the monitoring host of the
+# environment: it runs Prometheus, Alertmanager and the central log receiver. So the app
+# hosts take HTTPS from it alone, it may scrape their exporters, and they ship their logs to
+# it. Every port below must match the Ansible monitoring role's defaults
+# (tests/deploy/test_monitoring_ports.py compares them).
+
+resource "aws_security_group" "balancer" {
+  #checkov:skip=CKV2_AWS_5:The group is attached to the balancer host by the balancer module, which takes its id as an input.
+  count = var.enable_balancer ? 1 : 0
+
+  name        = "${var.name}-balancer"
+  description = "Bookdesk balancer and monitoring host: HTTP and HTTPS from anywhere, logs from the app hosts"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(var.tags, { Name = "${var.name}-balancer" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "balancer_http_ipv4" {
+  #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "HTTP from anywhere (IPv4): ACME challenges and the redirect to HTTPS"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "balancer_http_ipv6" {
+  #checkov:skip=CKV_AWS_260:Port 80 must be public for Let's Encrypt HTTP-01 challenges; nginx only redirects it to HTTPS.
+  count = var.enable_balancer && var.enable_ipv6 ? 1 : 0
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "HTTP from anywhere (IPv6): ACME challenges and the redirect to HTTPS"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv6         = "::/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "balancer_https_ipv4" {
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "HTTPS from anywhere (IPv4)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "balancer_https_ipv6" {
+  count = var.enable_balancer && var.enable_ipv6 ? 1 : 0
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "HTTPS from anywhere (IPv6)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv6         = "::/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "balancer_ssh_admin" {
+  for_each = var.enable_balancer ? toset(var.admin_ssh_cidrs) : toset([])
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "SSH from an administrator network"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = strcontains(each.key, ":") ? null : each.key
+  cidr_ipv6         = strcontains(each.key, ":") ? each.key : null
+}
+
+resource "aws_vpc_security_group_egress_rule" "balancer_world_ipv4" {
+  for_each = var.enable_balancer ? local.egress_world : {}
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "${each.value.description} (IPv4)"
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "balancer_world_ipv6" {
+  for_each = var.enable_balancer && var.enable_ipv6 ? local.egress_world : {}
+
+  security_group_id = aws_security_group.balancer[0].id
+  description       = "${each.value.description} (IPv6)"
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv6         = "::/0"
+}
+
+# Web traffic: nginx on the balancer proxies to nginx on the app hosts over HTTPS (the app
+# hosts keep their own certificate, checked by the balancer against the site name).
+resource "aws_vpc_security_group_ingress_rule" "app_https_from_balancer" {
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "HTTPS proxied from the balancer host"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.balancer[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "balancer_https_to_app" {
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id            = aws_security_group.balancer[0].id
+  description                  = "HTTPS to nginx on the app hosts"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+# Metrics: Prometheus on the balancer scrapes each app host's node_exporter (9100),
+# nginx-prometheus-exporter (9113), mtail (3903), the app's /metrics through nginx's metrics
+# server (9180) and postgres_exporter (9187, on the host that runs it).
+resource "aws_vpc_security_group_ingress_rule" "app_scrape_from_balancer" {
+  for_each = var.enable_balancer ? toset(["9100", "9113", "3903", "9180", "9187"]) : toset([])
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "Prometheus on the balancer host scrapes port ${each.key}"
+  ip_protocol                  = "tcp"
+  from_port                    = each.key
+  to_port                      = each.key
+  referenced_security_group_id = aws_security_group.balancer[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "balancer_scrape_app" {
+  for_each = var.enable_balancer ? toset(["9100", "9113", "3903", "9180", "9187"]) : toset([])
+
+  security_group_id            = aws_security_group.balancer[0].id
+  description                  = "Prometheus scrapes port ${each.key} on the app hosts"
+  ip_protocol                  = "tcp"
+  from_port                    = each.key
+  to_port                      = each.key
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+# Logs: rsyslog on each app host forwards to the central receiver on the balancer over TCP
+# 10514 (deploy/monitoring/logs/).
+resource "aws_vpc_security_group_ingress_rule" "logs_from_app" {
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id            = aws_security_group.balancer[0].id
+  description                  = "Logs shipped by rsyslog from the app hosts"
+  ip_protocol                  = "tcp"
+  from_port                    = 10514
+  to_port                      = 10514
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "logs_to_balancer" {
+  count = var.enable_balancer ? 1 : 0
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "Logs shipped by rsyslog to the central receiver"
+  ip_protocol                  = "tcp"
+  from_port                    = 10514
+  to_port                      = 10514
+  referenced_security_group_id = aws_security_group.balancer[0].id
+}
+
+# --- Shared uploads volume (EFS) ---------------------------------------------------------
+
+resource "aws_security_group" "uploads_nfs" {
+  #checkov:skip=CKV2_AWS_5:The group is attached to the EFS mount targets by the uploads_storage module, which takes its id as an input.
+  count = var.enable_shared_uploads_volume ? 1 : 0
+
+  name        = "${var.name}-uploads-nfs"
+  description = "Shared uploads volume (EFS): NFS from the app hosts only"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(var.tags, { Name = "${var.name}-uploads-nfs" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "nfs_from_app" {
+  count = var.enable_shared_uploads_volume ? 1 : 0
+
+  security_group_id            = aws_security_group.uploads_nfs[0].id
+  description                  = "NFS from the app hosts"
+  ip_protocol                  = "tcp"
+  from_port                    = 2049
+  to_port                      = 2049
+  referenced_security_group_id = aws_security_group.app.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_nfs" {
+  count = var.enable_shared_uploads_volume ? 1 : 0
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "NFS to the shared uploads volume"
+  ip_protocol                  = "tcp"
+  from_port                    = 2049
+  to_port                      = 2049
+  referenced_security_group_id = aws_security_group.uploads_nfs[0].id
 }
 
 # --- Flow logs --------------------------------------------------------------------------

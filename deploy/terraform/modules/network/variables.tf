@@ -43,6 +43,18 @@ variable "admin_ssh_cidrs" {
   }
 }
 
+variable "enable_balancer" {
+  description = "Scale out: a balancer host (also the monitoring host) in front of several app hosts. The web ports then open on the balancer's group, the app hosts take HTTPS from it alone, and it may scrape their exporters and receive their logs."
+  type        = bool
+  default     = false
+}
+
+variable "enable_shared_uploads_volume" {
+  description = "Make the security group of a shared uploads volume (EFS): NFS from the app hosts only."
+  type        = bool
+  default     = false
+}
+
 variable "flow_log_retention_days" {
   description = "Days to keep VPC flow logs in CloudWatch Logs."
   type        = number

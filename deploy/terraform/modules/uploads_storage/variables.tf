@@ -3,14 +3,51 @@ variable "name" {
   type        = string
 }
 
-variable "availability_zone" {
-  description = "Zone of the app host; an EBS volume can only attach to an instance in its own zone."
+variable "kind" {
+  description = "ebs (one app host's own volume), efs (a volume shared by several app hosts) or s3 (a bucket the app hosts' role may use)."
   type        = string
+  default     = "ebs"
+
+  validation {
+    condition     = contains(["ebs", "efs", "s3"], var.kind)
+    error_message = "kind must be ebs, efs or s3."
+  }
+}
+
+variable "availability_zone" {
+  description = "ebs: zone of the app host; an EBS volume can only attach to an instance in its own zone."
+  type        = string
+  default     = null
 }
 
 variable "instance_id" {
-  description = "The app host the volume is attached to."
+  description = "ebs: the app host the volume is attached to."
   type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "efs: subnets to put a mount target in, one per zone the app hosts run in."
+  type        = list(string)
+  default     = []
+}
+
+variable "security_group_ids" {
+  description = "efs: security groups of the mount targets (the network module's uploads NFS group)."
+  type        = list(string)
+  default     = []
+}
+
+variable "access_role_name" {
+  description = "s3: IAM role of the app hosts, given read/write/delete on the bucket's objects and use of its key."
+  type        = string
+  default     = null
+}
+
+variable "noncurrent_version_days" {
+  description = "s3: days a deleted or overwritten object stays recoverable as an old version."
+  type        = number
+  default     = 30
 }
 
 variable "size_gb" {

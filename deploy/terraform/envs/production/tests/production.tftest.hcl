@@ -55,3 +55,32 @@ run "production_plans_with_mail_records_and_managed_database" {
     error_message = "The site name is bookdesk.<domain>."
   }
 }
+
+run "scaled_out_behind_a_balancer_with_a_shared_bucket" {
+  command = plan
+
+  variables {
+    app_host_count  = 2
+    uploads_storage = "s3"
+  }
+
+  assert {
+    condition     = length(module.balancer) == 1 && length(module.app_host.instance_ids) == 2
+    error_message = "Two app hosts behind one balancer host."
+  }
+
+  assert {
+    condition     = module.network.balancer_security_group_id != null && module.uploads_storage.kind == "s3"
+    error_message = "The balancer gets its security group; uploads go to the bucket."
+  }
+}
+
+run "several_app_hosts_refuse_a_private_volume" {
+  command = plan
+
+  variables {
+    app_host_count = 2
+  }
+
+  expect_failures = [var.app_host_count]
+}

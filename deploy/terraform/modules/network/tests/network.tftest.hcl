@@ -22,7 +22,7 @@ run "only_web_ports_are_public_and_no_ssh_by_default" {
   command = plan
 
   assert {
-    condition     = aws_vpc_security_group_ingress_rule.app_http_ipv4.from_port == 80 && aws_vpc_security_group_ingress_rule.app_https_ipv4.from_port == 443 && aws_vpc_security_group_ingress_rule.app_http_ipv4.cidr_ipv4 == "0.0.0.0/0"
+    condition     = aws_vpc_security_group_ingress_rule.app_http_ipv4[0].from_port == 80 && aws_vpc_security_group_ingress_rule.app_https_ipv4[0].from_port == 443 && aws_vpc_security_group_ingress_rule.app_http_ipv4[0].cidr_ipv4 == "0.0.0.0/0"
     error_message = "HTTP and HTTPS must be open to the IPv4 internet."
   }
 
@@ -63,4 +63,33 @@ run "refuses_ssh_from_the_internet" {
   }
 
   expect_failures = [var.admin_ssh_cidrs]
+}
+
+run "scaled_out_app_hosts_take_web_traffic_from_the_balancer_only" {
+  command = plan
+
+  variables {
+    enable_balancer              = true
+    enable_shared_uploads_volume = true
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.app_http_ipv4) == 0 && length(aws_vpc_security_group_ingress_rule.app_https_ipv6) == 0
+    error_message = "Behind a balancer the app hosts must not be public."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.balancer_https_ipv4[0].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_ingress_rule.app_https_from_balancer[0].from_port == 443
+    error_message = "The balancer is public and proxies HTTPS to the app hosts."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.logs_from_app[0].from_port == 10514 && aws_vpc_security_group_ingress_rule.logs_from_app[0].ip_protocol == "tcp" && aws_vpc_security_group_egress_rule.logs_to_balancer[0].to_port == 10514
+    error_message = "The app hosts ship logs to the balancer over TCP 10514."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.app_scrape_from_balancer) == 5 && aws_vpc_security_group_ingress_rule.nfs_from_app[0].from_port == 2049
+    error_message = "Prometheus scrapes five ports; NFS reaches the shared volume."
+  }
 }

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from bookdesk.attachments import storage
 from bookdesk.attachments.models import Attachment
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, delete: bool = False, **options):
+        if settings.UPLOADS_STORAGE == "s3":
+            raise CommandError(
+                "uploads_orphans checks UPLOADS_ROOT; with UPLOADS_STORAGE=s3 the bucket's "
+                "versioning and lifecycle rules keep it (docs/uploads-and-exports.md)"
+            )
         known = set(Attachment.objects.values_list("stored_name", flat=True))
         on_disk: set[str] = set()
         orphan_files = []

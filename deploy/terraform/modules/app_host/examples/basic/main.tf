@@ -8,7 +8,7 @@ module "app_host" {
 
   name                  = "bookdesk-example"
   environment           = "staging"
-  subnet_id             = "subnet-0123456789abcdef0"
+  subnet_ids            = ["subnet-0123456789abcdef0"]
   security_group_ids    = ["sg-0123456789abcdef0"]
   secret_parameter_arns = ["arn:aws:ssm:eu-central-1:123456789012:parameter/bookdesk/example/*"]
   secret_kms_key_arns   = ["arn:aws:kms:eu-central-1:123456789012:key/00000000-0000-0000-0000-000000000000"]
