@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "bookdesk.core.requestid.RequestIdMiddleware",
     "bookdesk.api.middleware.ApiErrorShapeMiddleware",
+    # Before the session is read: a NUL in its cookie would reach the database too.
+    "bookdesk.core.textinput.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
