@@ -1,7 +1,9 @@
-"""Refuse a NUL character anywhere in a request's text, before any view reads it.
+"""Refuse a NUL character (or a lone surrogate) anywhere in a request's text, before any
+view reads it.
 
 PostgreSQL cannot store U+0000 in text (the driver raises), SQLite stores it as is, and no
-person types one: it is always a probe or a broken client. Checking every field of every
+person types one: it is always a probe or a broken client. A lone surrogate (JSON's
+``"\ud800"``) is not text at all: neither database can encode it. Checking every field of every
 form, schema and filter would leave the next new field unguarded, so this middleware
 reads each request's text once, where it enters: the path, the query string, cookies,
 urlencoded form fields and JSON bodies (keys and strings at any depth). Uploaded files
@@ -12,6 +14,7 @@ whose CharField refuses NUL itself (ProhibitNullCharactersValidator).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -22,17 +25,24 @@ from bookdesk.core.errormap import domain_error_for
 from bookdesk.core.http import status_for, with_retry_after
 from bookdesk.core.pages import error_page
 
-NUL = "\x00"
+# U+0000 and the surrogate code points, which only appear alone (a pair decodes to one).
+REFUSED = re.compile("[\x00\ud800-\udfff]")
 
 
-class NulCharacter(errors.BadRequest):
-    code = "nul_character"
-    message = "The request contains a NUL character (U+0000), which no field accepts."
+class InvalidCharacter(errors.BadRequest):
+    code = "invalid_character"
+    message = (
+        "The request contains a NUL character (U+0000) or a lone surrogate, which no field accepts."
+    )
+
+
+def _refused(text: str) -> bool:
+    return REFUSED.search(text) is not None
 
 
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
-        return NUL in value
+        return _refused(value)
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     if isinstance(value, list):
@@ -41,13 +51,13 @@ def _has_nul(value: Any) -> bool:
 
 
 def _querydict_has_nul(query) -> bool:
-    return any(NUL in key or any(NUL in v for v in values) for key, values in query.lists())
+    return any(_refused(key) or any(_refused(v) for v in values) for key, values in query.lists())
 
 
 def request_has_nul(request: HttpRequest) -> bool:
-    if NUL in request.path or _querydict_has_nul(request.GET):
+    if _refused(request.path) or _querydict_has_nul(request.GET):
         return True
-    if any(NUL in k or NUL in v for k, v in request.COOKIES.items()):
+    if any(_refused(k) or _refused(v) for k, v in request.COOKIES.items()):
         return True
     content_type = request.content_type or ""
     if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -73,7 +83,7 @@ class RefuseNulMiddleware:
         except (RequestDataTooBig, TooManyFieldsSent) as exc:
             return _answer(request, exc)
         if refused:
-            return _answer(request, NulCharacter())
+            return _answer(request, InvalidCharacter())
         return self.get_response(request)
 
 
