@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookdesk.accounts.addresses import normalise_email
 from bookdesk.accounts.models import AuthFailure, Lockout, LockScope
 from bookdesk.audit.services import audit_record
 from bookdesk.core.metrics import AUTH_LOCKOUTS
@@ -38,7 +39,8 @@ STRIKE_MEMORY = timedelta(days=1)
 
 
 def account_key(email: str) -> str:
-    return (email or "").strip().lower()[:254]
+    # The same form the account is stored and found under (addresses.py).
+    return normalise_email(email)
 
 
 def _threshold(scope: str) -> int:

@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_otp.models import Device
 
+from bookdesk.accounts.addresses import normalise_email
+
 
 class Role(models.TextChoices):
     REQUESTER = "requester", "Requester"
@@ -22,7 +24,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -37,7 +39,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, email: str):
-        return self.get(email__iexact=email)
+        return self.get(email=normalise_email(email))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -64,6 +66,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        # Every way in (admin, createsuperuser, services) stores the one form.
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def is_staff(self) -> bool:

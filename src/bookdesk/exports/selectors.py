@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from bookdesk.accounts.addresses import normalise_email
 from bookdesk.bookings.selectors import bookings_visible_to
 from bookdesk.core.errors import NotFound
 from bookdesk.exports.filters import ExportFilters
@@ -33,7 +34,7 @@ def bookings_for_export(user, filters: ExportFilters) -> QuerySet:
     if filters.requester:
         who = filters.requester
         qs = qs.filter(
-            Q(requester_id=int(who)) if who.isdigit() else Q(requester__email__iexact=who)
+            Q(requester_id=int(who)) if who.isdigit() else Q(requester__email=normalise_email(who))
         )
     return qs.order_by("start", "id")
 
