@@ -214,6 +214,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Every token ends (API_TOKEN_LIFETIME_DAYS): a forgotten one in an old script stops.
+    expires_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
