@@ -75,6 +75,28 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
     )
+    # Every other wait on the database is bounded too (docs/configuration.md). A stalled
+    # network (packets dropped, not refused) otherwise holds a request thread until the
+    # kernel gives up on the connection, 15 minutes or more, and gunicorn's gthread
+    # workers do not kill a thread that is stuck: these are what free it.
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            # Sent data not acknowledged within this long: the connection is dead.
+            "tcp_user_timeout": env_int("DATABASE_TCP_USER_TIMEOUT", 10) * 1000,
+            # An idle connection (CONN_MAX_AGE keeps them) is probed, so a dead one is
+            # noticed in about idle + interval x count seconds, not hours.
+            "keepalives": 1,
+            "keepalives_idle": env_int("DATABASE_KEEPALIVES_IDLE", 10),
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            # Server-side limits: a slow statement or a wait for a lock ends with an error
+            # the app answers as 503 (core/errormap.py) instead of holding the thread.
+            "options": "-c statement_timeout={} -c lock_timeout={}".format(
+                env_int("DATABASE_STATEMENT_TIMEOUT", 20) * 1000,
+                env_int("DATABASE_LOCK_TIMEOUT", 5) * 1000,
+            ),
+        }
+    )
 _test_name = env_str("TEST_DATABASE_NAME")
 if _test_name:
     DATABASES["default"]["TEST"] = {"NAME": _test_name}
@@ -108,6 +130,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "bookdesk.core.requestid.RequestIdMiddleware",
     "bookdesk.api.middleware.ApiErrorShapeMiddleware",
+    # Before the session is read: a NUL in its cookie would reach the database too.
+    "bookdesk.core.textinput.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,6 +187,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 60 * 60)
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 90)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

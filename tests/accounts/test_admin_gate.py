@@ -9,12 +9,18 @@ from tests.accounts.helpers import signed_in_client
 pytestmark = pytest.mark.django_db
 
 
-def test_a_verified_approver_is_refused(client, bob):
-    signed_in_client(client, bob)
+@pytest.mark.parametrize("persona", ["alice", "bob"])
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/bookings/booking/", "/admin/accounts/user/1/change/"]
+)
+def test_a_signed_in_non_admin_gets_403_not_a_redirect_loop(client, request, persona, path):
+    """Regression: the admin sent them to sign in, which sent them back to the admin."""
+    signed_in_client(client, request.getfixturevalue(persona))
 
-    response = client.get("/admin/")
+    response = client.get(path, follow=True)
 
-    assert response.status_code == 302
+    assert response.status_code == 403
+    assert len(response.redirect_chain) <= 1
 
 
 def test_an_admin_without_the_second_factor_is_refused(client, carol):

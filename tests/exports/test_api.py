@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from icalendar import Calendar
@@ -202,3 +202,30 @@ def test_ics_has_one_event_per_booking_with_stable_uids(as_user, carol, bookings
     )
     assert sorted(str(e["uid"]) for e in again.walk("VEVENT")) == sorted(by_uid)
     assert body.startswith(b"BEGIN:VCALENDAR\r\n") and body.endswith(b"END:VCALENDAR\r\n")
+
+
+CONTROL_TITLES = ["Sync\x01", "\x1b[31mred", "a\x0bb\x0cc", "tab\there", "\x7fdel", "end\ufffe"]
+
+
+@pytest.mark.parametrize("title", CONTROL_TITLES, ids=repr)
+def test_a_title_with_control_characters_exports_in_every_format(as_user, bob, room, alice, title):
+    """Regression: one booking titled "Sync\\x01" made every XLSX export holding it a 500."""
+    make_booking(room, alice, datetime(2026, 12, 1, 9, tzinfo=UTC), title=title)
+    client = as_user(bob)
+    rows = csv_rows(client.get("/api/v1/exports/bookings.csv"))
+    assert titles(rows) == [title]
+
+    response = client.get("/api/v1/exports/bookings.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Bookings"]
+    (exported,) = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert exported.replace("\ufffd", "") == "".join(
+        c for c in title if c in "\t" or not (c < " " or c in "\ufffe")
+    )
+
+    response = client.get("/api/v1/exports/bookings.ics")
+    assert response.status_code == 200
+    (event,) = Calendar.from_ical(b"".join(response.streaming_content)).walk("VEVENT")
+    assert str(event["summary"]).replace("\ufffd", "") == "".join(
+        c for c in title if c == "\t" or not (c < " " or c == "\x7f")
+    )

@@ -151,3 +151,25 @@ def test_progress_is_saved_while_a_job_runs(
     # What another process (the exports page) would have read during the run:
     assert len(seen) > 1 and 0 < seen[0] < 2500
     assert seen == sorted(seen)
+
+
+def test_an_xlsx_job_with_a_control_character_in_a_title_finishes(
+    as_user, bob, room, alice, settings, tmp_path
+):
+    """Regression: the background job failed on a title holding "\\x01"."""
+    from datetime import UTC, datetime
+
+    from tests.exports.conftest import make_booking
+
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    make_booking(room, alice, datetime(2026, 12, 1, 9, tzinfo=UTC), title="Sync\x01\x02")
+    job_id = (
+        as_user(bob)
+        .post("/api/v1/exports/jobs", {"format": "xlsx"}, content_type="application/json")
+        .json()["id"]
+    )
+    assert export_jobs_run_pending() == 1
+    job = ExportJob.objects.get(pk=job_id)
+    assert job.status == "done"
+    sheet = load_workbook(tmp_path / "exports" / job.file_name)["Bookings"]
+    assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Sync\ufffd\ufffd"]

@@ -70,6 +70,7 @@ class TokenOut(Schema):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime
 
 
 def _require_csrf(request) -> None:

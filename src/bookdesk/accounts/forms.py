@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 
+from bookdesk.accounts.addresses import normalise_email
+from bookdesk.accounts.models import User
 from bookdesk.accounts.services import password_reset_queue
 
 
@@ -89,6 +91,12 @@ class TokenForm(AccessibleForm):
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, but the mail goes through the outbox (password_reset_queue)."""
+
+    def get_users(self, email):
+        # The one form of the address (addresses.py), matched exactly: the database's own
+        # case rules must not find an account that sign-in and lockout would not.
+        found = User.objects.filter(email=normalise_email(email), is_active=True)
+        return (user for user in found if user.has_usable_password())
 
     def send_mail(
         self,

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from bookdesk.accounts.addresses import normalise_email
 from bookdesk.accounts.models import AuthFailure, Lockout, LockScope
 from bookdesk.audit.services import audit_record
 from bookdesk.core.metrics import AUTH_LOCKOUTS
@@ -39,7 +40,8 @@ STRIKE_MEMORY = timedelta(days=1)
 
 
 def account_key(email: str) -> str:
-    return (email or "").strip().lower()[:254]
+    # The same form the account is stored and found under (addresses.py).
+    return normalise_email(email)
 
 
 def _threshold(scope: str) -> int:

@@ -12,6 +12,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_otp.models import Device
 
+from bookdesk.accounts.addresses import normalise_email
+
 
 class Role(models.TextChoices):
     REQUESTER = "requester", "Requester"
@@ -25,7 +27,7 @@ class UserManager(BaseUserManager["User"]):
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -40,7 +42,7 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, email: str | None) -> User:
-        return self.get(email__iexact=email)
+        return self.get(email=normalise_email(email or ""))
 
 
 # django-otp ships no types, so the plugin cannot see the manager behind EmailCodeDevice's
@@ -74,6 +76,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        # Every way in (admin, createsuperuser, services) stores the one form.
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
 
     @property
     def is_staff(self) -> bool:
@@ -217,6 +224,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Every token ends (API_TOKEN_LIFETIME_DAYS): a forgotten one in an old script stops.
+    expires_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -184,7 +184,7 @@ def signin_start(*, request: HttpRequest, email: str, password: str) -> SignInSt
         _count_failure(request=request, ip=ip, email_key=key, stage="password", count_account=False)
         raise InvalidCredentials
 
-    user = User.objects.filter(email__iexact=key).first() if key else None
+    user = User.objects.filter(email=key).first() if key else None
     if user is None or not user.is_active:
         hasher_burn(password)
         user = None

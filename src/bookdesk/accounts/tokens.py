@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,19 +40,25 @@ def token_create(*, user, name: str, request=None, with_token: bool = False) -> 
     if with_token:
         raise Forbidden("Create tokens from a signed-in session, not a token.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,
             name=name.strip()[:100] or "API token",
             token_hash=_hash(raw),
             prefix=raw[:10],
+            created_at=now,
+            expires_at=now + timedelta(days=settings.API_TOKEN_LIFETIME_DAYS),
         )
         audit_record(action="token.created", request=request, actor=user, target=token, name=name)
     return NewToken(token=token, raw=raw)
 
 
 def tokens_for(user):
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    """``user``'s live tokens: not revoked, not expired."""
+    return ApiToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def token_revoke(*, user, token_id: int, request=None) -> bool:
@@ -71,7 +78,7 @@ def user_for_token(raw: str):
         return None
     token = (
         ApiToken.objects.select_related("user")
-        .filter(token_hash=_hash(raw), revoked_at__isnull=True)
+        .filter(token_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if token is None or not token.user.is_active:
@@ -80,3 +87,25 @@ def user_for_token(raw: str):
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def tokens_revoke_all(*, user, reason: str) -> int:
+    """Revoke every live token of ``user`` (their password changed or was reset), with the
+    audit row in the same transaction; returns how many."""
+    with transaction.atomic():
+        revoked = tokens_for(user).update(revoked_at=timezone.now())
+        if revoked:
+            audit_record(
+                action="token.revoked_all", actor=user, target=user, reason=reason, count=revoked
+            )
+    return revoked
+
+
+def revoke_tokens_when_the_password_changes(sender, instance, created, **kwargs) -> None:
+    """post_save of User: a new password ends every token the old one could have made.
+
+    ``set_password`` keeps the new password in ``_password`` until the save after it has
+    run; that covers the password change and reset pages, the admin and the command line.
+    """
+    if not created and getattr(instance, "_password", None) is not None:
+        tokens_revoke_all(user=instance, reason="password_changed")

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -131,7 +132,15 @@ def signout(request: HttpRequest) -> HttpResponseBase:
 
 
 def admin_login(request: HttpRequest) -> HttpResponseBase:
-    """The admin's own login form would skip our lockout and code step: use ours."""
+    """The admin's own login form would skip our lockout and code step: use ours.
+
+    The admin sends everyone it refuses here. Someone already fully signed in is refused
+    because of their role, not for want of signing in: sending them to sign in would send
+    them straight back, round and round; they get 403.
+    """
+    user = request.user
+    if user.is_authenticated and user.is_verified() and not user.is_staff:
+        raise PermissionDenied("The administration pages are for admins.")
     next_url = request.GET.get("next") or "/admin/"
     return redirect(reverse("accounts:login") + "?" + urlencode({"next": next_url}))
 

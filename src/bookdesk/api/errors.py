@@ -7,12 +7,15 @@ the JSON shape. Handlers never put a stack trace or an HTML page in an API respo
 
 from __future__ import annotations
 
+import sys
+
 import structlog
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from bookdesk.core import errorpages
+from bookdesk.core import errorpages, pages
+from bookdesk.core.errormap import domain_error_for
 from bookdesk.core.errors import DomainError
 from bookdesk.core.http import status_for, with_retry_after
 
@@ -80,6 +83,9 @@ def install(api) -> None:
 
     @api.exception_handler(Exception)
     def _unexpected(request, exc):
+        mapped = domain_error_for(exc)
+        if mapped is not None:
+            return domain_error_response(mapped)
         log.exception("api_unhandled_error", path=request.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")
 
@@ -101,6 +107,13 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Called while the exception is being handled: one raised by a middleware before any
+    # view ran (a session read with the database down) is still translated here.
+    mapped = domain_error_for(sys.exc_info()[1]) if sys.exc_info()[1] else None
     if request.path.startswith("/api/"):
+        if mapped is not None:
+            return domain_error_response(mapped)
         return error_response(500, "internal_error", "Something went wrong on our side.")
+    if mapped is not None:
+        return pages.error_page(request, mapped)
     return errorpages.server_error_page(request)

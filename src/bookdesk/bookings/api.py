@@ -27,6 +27,9 @@ from bookdesk.resources.models import Resource, ResourceKind
 router = Router(tags=["bookings"])
 
 MAX_PAGE = 500
+# SQLite's OFFSET is a signed 64-bit integer; beyond it the database errors instead of
+# answering with an empty page. Nobody pages a billion bookings in.
+MAX_OFFSET = 10**9
 MAX_AVAILABILITY_WINDOW = timedelta(days=31)
 
 
@@ -188,7 +191,7 @@ def list_bookings(
     start_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     start_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     qs = bookings_list(
         request.user,

@@ -150,6 +150,17 @@ def _require_decider(actor: User, booking: Booking) -> None:
         raise Forbidden("Only an approver of this resource or an admin may decide.")
 
 
+def _require_other_approver(actor, booking: Booking) -> None:
+    # Four eyes: approval is someone else vouching for the request, so nobody approves
+    # their own, admins included (another approver or admin does). Withdrawing one's own
+    # request stays possible, by rejecting or cancelling it.
+    if booking.requester_id == actor.pk:
+        raise Forbidden(
+            "You may not approve your own request; another approver or an admin decides it.",
+            code="own_request",
+        )
+
+
 # --- request ------------------------------------------------------------------------------
 
 
@@ -401,6 +412,7 @@ def booking_approve(
         _lock_resource(booking.resource_id)
         booking = _locked(booking)
         _require_decider(actor, booking)
+        _require_other_approver(actor, booking)
         if booking.status != BookingStatus.PENDING:
             raise InvalidTransition(
                 f"Only pending requests can be approved; this one is {booking.status}.",

@@ -7,10 +7,12 @@ which answers with the site's error page for that status and the error's message
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.template import loader
 
 from bookdesk.core import errors
+from bookdesk.core.errormap import DatabaseUnavailable, domain_error_for
 from bookdesk.core.http import status_for, with_retry_after
 
 
@@ -27,6 +29,11 @@ def page_status(exc: errors.DomainError) -> int:
 
 def error_page(request: HttpRequest, exc: errors.DomainError) -> HttpResponseBase:
     status = page_status(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        # A standalone page, no context processors: the signed-in user, the menu and the
+        # session all need the database that just failed.
+        body = loader.get_template("503.html").render({"exception": exc.message})
+        return with_retry_after(HttpResponse(body, status=503), exc)
     template = {403: "403.html", 404: "404.html"}.get(status, "error.html")
     response = render(
         request, template, {"exception": exc.message, "status": status}, status=status
@@ -44,6 +51,9 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
-        if isinstance(exc, errors.DomainError) and not request.path.startswith("/api/"):
-            return error_page(request, exc)
+        if request.path.startswith("/api/"):
+            return None
+        mapped = domain_error_for(exc)
+        if mapped is not None:
+            return error_page(request, mapped)
         return None

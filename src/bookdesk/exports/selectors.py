@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from bookdesk.accounts.models import User
 from bookdesk.accounts.types import AnyUser
 from bookdesk.bookings.models import Booking
+from bookdesk.accounts.addresses import normalise_email
 from bookdesk.bookings.selectors import bookings_visible_to
 from bookdesk.core.errors import NotFound
 from bookdesk.exports.filters import ExportFilters
@@ -37,7 +38,7 @@ def bookings_for_export(user: AnyUser, filters: ExportFilters) -> QuerySet[Booki
     if filters.requester:
         who = filters.requester
         qs = qs.filter(
-            Q(requester_id=int(who)) if who.isdigit() else Q(requester__email__iexact=who)
+            Q(requester_id=int(who)) if who.isdigit() else Q(requester__email=normalise_email(who))
         )
     return qs.order_by("start", "id")
 

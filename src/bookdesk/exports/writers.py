@@ -7,12 +7,19 @@ write-only workbook into a temporary file that is then streamed.
 Spreadsheet safety: text that a spreadsheet could take for a formula (starting with
 ``= + - @``, tab, CR or LF) gets a leading apostrophe in CSV, and is written as an explicit
 text cell with the quote-prefix style in XLSX (never a formula).
+
+Any text a person can store exports in every format. CSV carries it exactly. XLSX is XML,
+which cannot hold C0 control characters other than tab, LF and CR, nor U+FFFE/U+FFFF;
+iCalendar text (RFC 5545) holds no control character but tab and writes line breaks as
+``\n``. Those characters become U+FFFD (and CR or CRLF a line break in iCalendar), rather
+than failing the whole export for everyone who exports that booking.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -36,6 +43,20 @@ XLSX_HEADER = [
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 ProgressFn = Callable[[int], None]
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_IN_ICAL_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+REPLACEMENT = "\ufffd"
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_IN_XML.sub(REPLACEMENT, text)
+
+
+def ical_safe(text: str) -> str:
+    """``text`` as iCalendar TEXT can hold it: line breaks as LF, other controls U+FFFD."""
+    return _NOT_IN_ICAL_TEXT.sub(REPLACEMENT, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def neutralise(text: str) -> str:
@@ -125,6 +146,7 @@ def write_xlsx(rows: Iterable[ExportRow], target, *, progress: ProgressFn | None
     def text(value: str | None):
         if not value:
             return value or None
+        value = xml_safe(value)
         if value.startswith(DANGEROUS_PREFIXES):
             # Explicit string type: openpyxl would otherwise store "=…" as a formula, and
             # the quote prefix keeps Excel from turning it into one when the cell is edited.
@@ -211,12 +233,12 @@ def ics_chunks(
         event.add("dtstamp", (row.updated_at or row.created_at).astimezone(UTC))
         event.add("dtstart", row.start.astimezone(UTC))
         event.add("dtend", row.end.astimezone(UTC))
-        event.add("summary", row.title)
-        event.add("location", ", ".join(p for p in (row.resource, row.location) if p))
+        event.add("summary", ical_safe(row.title))
+        event.add("location", ical_safe(", ".join(p for p in (row.resource, row.location) if p)))
         description = f"Requested by {row.requester}. Status: {row.status}."
         if row.purpose:
             description += f"\n\n{row.purpose}"
-        event.add("description", description)
+        event.add("description", ical_safe(description))
         event.add("status", ICAL_STATUS.get(row.status, "TENTATIVE"))
         event.add("created", row.created_at.astimezone(UTC))
         event.add("last-modified", row.updated_at.astimezone(UTC))

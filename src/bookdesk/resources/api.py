@@ -8,7 +8,7 @@ from typing import Annotated
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, field_validator
 
 from bookdesk.core.errors import Invalid
 from bookdesk.resources import services
@@ -22,8 +22,17 @@ MAX_AVAILABILITY_WINDOW = timedelta(days=31)
 
 class OpeningHoursSchema(Schema):
     weekday: int = Field(..., ge=0, le=6, description="0 = Monday")
-    opens: time
-    closes: time
+    opens: time = Field(..., description="Wall-clock time in the resource's time zone, no offset")
+    closes: time = Field(..., description="Wall-clock time in the resource's time zone, no offset")
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        # Opening hours are read in the resource's own zone; an offset would either be
+        # dropped (PostgreSQL's time column) or refused by the driver (SQLite).
+        if value.tzinfo is not None:
+            raise ValueError("give a wall-clock time without a UTC offset, e.g. 08:00")
+        return value
 
 
 class ResourceOut(Schema):
