@@ -100,6 +100,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--from-test",
+        type=Path,
+        help="take deploy, cutover and rollback figures from make deploy-test's results "
+        "(var/deploy-test/results.json) instead of deploying here; throughput is measured",
+    )
     args = parser.parse_args()
 
     if not (STATE / "urls.json").exists():
@@ -109,22 +115,31 @@ def main() -> None:
     bundles = sorted(REPO.glob("dist/bookdesk-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not bundles:
         raise SystemExit("no bundle: make package")
-    out = REPO / "var" / "bench-deploy"
-    nxt = Path(
-        run([sys.executable, "deploy/env/test_bundles.py", str(bundles[-1]), "--label",
-             "bench", "--out", str(out)])[1].stdout.strip()
-    )  # fmt: skip
     first = bundles[-1]
-    deploy(first)  # start from the release of HEAD
+    deploy(first)  # serve the release of HEAD
 
     deploys, cutovers, rollbacks, rollback_cutovers = [], [], [], []
-    for _ in range(args.runs):
-        seconds, cut = deploy(nxt)
-        deploys.append(seconds)
-        cutovers += cut
-        seconds, cut = rollback()
-        rollbacks.append(seconds)
-        rollback_cutovers += cut
+    source = "deployed here"
+    if args.from_test:
+        test = json.loads(args.from_test.read_text())
+        deploys = [test["deploy_under_load"]["seconds"]]
+        cutovers = test["deploy_under_load"]["cutover_seconds"]
+        rollbacks = [test["rollback_under_load"]["seconds"]]
+        rollback_cutovers = test["rollback_under_load"]["cutover_seconds"]
+        source = f"from make deploy-test ({args.from_test}), under 100 requests/s"
+    else:
+        out = REPO / "var" / "bench-deploy"
+        nxt = Path(
+            run([sys.executable, "deploy/env/test_bundles.py", str(first), "--label",
+                 "bench", "--out", str(out)])[1].stdout.strip()
+        )  # fmt: skip
+        for _ in range(args.runs):
+            seconds, cut = deploy(nxt)
+            deploys.append(seconds)
+            cutovers += cut
+            seconds, cut = rollback()
+            rollbacks.append(seconds)
+            rollback_cutovers += cut
 
     two = throughput(urls["production"], cacert, args.clients, args.seconds)
     run([*LOCALENV, "exec", "prod-lb", "--", "/usr/local/sbin/bookdesk-lb", "drain", "prod-app2"])
@@ -150,10 +165,12 @@ def main() -> None:
             "seconds": args.seconds,
         },
         "load_average": [round(x, 1) for x in load],
+        "deploy_figures": source,
     }
     (RESULTS_DIR / "deploy.json").write_text(json.dumps(figures, indent=2) + "\n")
     machine = f"{cpu_model()}, {os.cpu_count()} CPUs"
     lines = [
+        f"- deploy and rollback figures: {source}",
         f"- deploy of a new release to local production (2 app hosts, one at a time), end to "
         f"end: median {figures['deploy_seconds']['median']} s (runs: "
         f"{', '.join(f'{s:.1f}' for s in deploys)})",

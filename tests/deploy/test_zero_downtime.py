@@ -76,8 +76,9 @@ def on_host(host: str, *command: str) -> str:
 
 def recap(output: str) -> dict[str, dict[str, int]]:
     found = {}
-    for line in output.split("PLAY RECAP")[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+    recap_block = output.split("PLAY RECAP")[-1].split("TASKS RECAP")[0]
+    for line in recap_block.splitlines():
+        match = re.match(r"^(\S+)\s+:\s+(ok=.*)$", line.strip())
         if match:
             found[match.group(1)] = {
                 k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))
