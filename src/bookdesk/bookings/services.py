@@ -150,7 +150,7 @@ def _require_decider(actor: User, booking: Booking) -> None:
         raise Forbidden("Only an approver of this resource or an admin may decide.")
 
 
-def _require_other_approver(actor, booking: Booking) -> None:
+def _require_other_approver(actor: User, booking: Booking) -> None:
     # Four eyes: approval is someone else vouching for the request, so nobody approves
     # their own, admins included (another approver or admin does). Withdrawing one's own
     # request stays possible, by rejecting or cancelling it.

@@ -9,10 +9,10 @@ from typing import Any, cast
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from bookdesk.accounts.addresses import normalise_email
 from bookdesk.accounts.models import User
 from bookdesk.accounts.types import AnyUser
 from bookdesk.bookings.models import Booking
-from bookdesk.accounts.addresses import normalise_email
 from bookdesk.bookings.selectors import bookings_visible_to
 from bookdesk.core.errors import NotFound
 from bookdesk.exports.filters import ExportFilters
