@@ -58,7 +58,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def head():
     commit = git("rev-parse", "HEAD")
     return {
@@ -68,18 +68,20 @@ def head():
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def builds(tmp_path_factory):
-    """The bundle of HEAD built twice, each into its own empty directory."""
+    """The bundle of HEAD built twice, each into its own empty directory. Session-scoped:
+    pytest-django runs the database test below apart from the others, and a module
+    fixture would build twice more for it."""
     return [build(tmp_path_factory.mktemp(f"dist-{n}")) for n in (1, 2)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bundle(builds):
     return builds[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def members(bundle):
     """name -> (TarInfo, bytes or None for directories), in archive order."""
     found = {}
@@ -90,12 +92,12 @@ def members(bundle):
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def top(bundle):
     return bundle.name.removesuffix(".tar.gz")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def manifest(members, top):
     return json.loads(members[f"{top}/manifest.json"][1])
 
