@@ -28,7 +28,9 @@ import requests
 
 from tests.conftest import PROJECT_DIR, database_url_for_subprocess, free_port
 
-pytestmark = pytest.mark.live
+# Two builds and an offline install: about a minute on a quiet machine, much more on a
+# busy one, which the default 300 s would not allow.
+pytestmark = [pytest.mark.live, pytest.mark.timeout(1200)]
 
 PACKAGE = PROJECT_DIR / "deploy" / "package"
 CACHE = PROJECT_DIR / "var" / "cache" / "wheelhouse"
@@ -40,8 +42,11 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
-def build(out: Path) -> Path:
-    command = [sys.executable, PACKAGE / "build_bundle.py", "--out", out, "--cache", CACHE]
+def build(out: Path, ref: str) -> Path:
+    command = [
+        sys.executable, PACKAGE / "build_bundle.py",
+        "--ref", ref, "--out", out, "--cache", CACHE,
+    ]  # fmt: skip
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
@@ -69,11 +74,11 @@ def head():
 
 
 @pytest.fixture(scope="session")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, head):
     """The bundle of HEAD built twice, each into its own empty directory. Session-scoped:
     pytest-django runs the database test below apart from the others, and a module
     fixture would build twice more for it."""
-    return [build(tmp_path_factory.mktemp(f"dist-{n}")) for n in (1, 2)]
+    return [build(tmp_path_factory.mktemp(f"dist-{n}"), head["commit"]) for n in (1, 2)]
 
 
 @pytest.fixture(scope="session")
