@@ -33,7 +33,7 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import PROJECT_DIR, Inbox, free_port
 
-pytestmark = [pytest.mark.image, pytest.mark.live]
+pytestmark = [pytest.mark.image, pytest.mark.live, pytest.mark.timeout(1800)]
 
 sys.path[:0] = [str(PROJECT_DIR / "deploy" / "container"), str(PROJECT_DIR / "deploy" / "package")]
 import build_bundle  # noqa: E402
@@ -47,9 +47,16 @@ NOBODY = 65534
 
 
 @pytest.fixture(scope="module")
-def image():
+def commit():
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def image(commit):
     bundle = build_bundle.build(
-        ref="HEAD", out=PROJECT_DIR / "dist", cache=PROJECT_DIR / "var" / "cache" / "wheelhouse"
+        ref=commit, out=PROJECT_DIR / "dist", cache=PROJECT_DIR / "var" / "cache" / "wheelhouse"
     )
     started = time.monotonic()
     base = local_base.ensure_base_image()
@@ -211,15 +218,12 @@ def web(image, container, app_env, migrated, tmp_path_factory):
 # --- the image ----------------------------------------------------------------------------
 
 
-def test_image_carries_the_bundle_of_the_commit(image, container):
+def test_image_carries_the_bundle_of_the_commit(image, container, commit):
     inspect = subprocess.run(
         ["buildah", "inspect", "--type", "image", image["id"]],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     config = json.loads(inspect.stdout)["Docker"]["config"]
-    commit = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=PROJECT_DIR, check=True, capture_output=True, text=True
-    ).stdout.strip()
     assert image["manifest"]["commit"] == commit
     assert config["Labels"]["org.opencontainers.image.revision"] == commit
     assert config["Labels"]["org.opencontainers.image.version"] == image["manifest"]["version"]

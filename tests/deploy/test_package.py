@@ -28,7 +28,9 @@ import requests
 
 from tests.conftest import PROJECT_DIR, database_url_for_subprocess, free_port
 
-pytestmark = pytest.mark.live
+# Two builds and an offline install: about a minute on a quiet machine, much more on a
+# busy one, which the default 300 s would not allow.
+pytestmark = [pytest.mark.live, pytest.mark.timeout(1200)]
 
 PACKAGE = PROJECT_DIR / "deploy" / "package"
 CACHE = PROJECT_DIR / "var" / "cache" / "wheelhouse"
@@ -40,8 +42,11 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
-def build(out: Path) -> Path:
-    command = [sys.executable, PACKAGE / "build_bundle.py", "--out", out, "--cache", CACHE]
+def build(out: Path, ref: str) -> Path:
+    command = [
+        sys.executable, PACKAGE / "build_bundle.py",
+        "--ref", ref, "--out", out, "--cache", CACHE,
+    ]  # fmt: skip
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip().splitlines()[-1])
@@ -58,7 +63,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def head():
     commit = git("rev-parse", "HEAD")
     return {
@@ -68,18 +73,20 @@ def head():
     }
 
 
-@pytest.fixture(scope="module")
-def builds(tmp_path_factory):
-    """The bundle of HEAD built twice, each into its own empty directory."""
-    return [build(tmp_path_factory.mktemp(f"dist-{n}")) for n in (1, 2)]
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory, head):
+    """The bundle of HEAD built twice, each into its own empty directory. Session-scoped:
+    pytest-django runs the database test below apart from the others, and a module
+    fixture would build twice more for it."""
+    return [build(tmp_path_factory.mktemp(f"dist-{n}"), head["commit"]) for n in (1, 2)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bundle(builds):
     return builds[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def members(bundle):
     """name -> (TarInfo, bytes or None for directories), in archive order."""
     found = {}
@@ -90,12 +97,12 @@ def members(bundle):
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def top(bundle):
     return bundle.name.removesuffix(".tar.gz")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def manifest(members, top):
     return json.loads(members[f"{top}/manifest.json"][1])
 
