@@ -106,14 +106,19 @@ class Scenario:
         self.app_hosts = ["prod-app1", "prod-app2"]
 
     def load(self) -> Load:
-        return Load(self.url, rate=RATE, cacert=self.cacert)
+        # A slow answer is an answer: on a busy shared machine requests can queue for
+        # long in this very client, so only an error, a wrong status or no answer at all
+        # within two minutes counts as a failure.
+        return Load(self.url, rate=RATE, cacert=self.cacert, timeout=120)
 
     def under_load(self, action) -> tuple[subprocess.CompletedProcess, dict]:
         with self.load() as load:
             time.sleep(SETTLE)
             result = action()
+            finished = time.monotonic()
             time.sleep(SETTLE)
-        return result, load.report.summary() | {"report": load.report}
+        report = load.report
+        return result, report.summary() | {"report": report, "action_finished": finished}
 
     def record(self, name: str, **figures) -> None:
         self.figures[name] = figures
@@ -199,9 +204,13 @@ def test_deploy_under_load_loses_no_request(scenario):
     assert_no_failures(summary)
     seen = summary["releases"]
     assert set(seen) == {n, nxt}, f"answers came from {sorted(seen)}"
-    # After the deploy only N+1 answers: N's last answer is before the first of the
-    # load's closing SETTLE seconds.
-    assert seen[n]["last"] < summary["duration_seconds"] - SETTLE + 0.5
+    # Once the deploy has finished, only N+1 answers: no request sent after that (its
+    # scheduled time, which is never later than when it really left) came back from N.
+    late = [
+        r for r in summary["report"].results
+        if r.release == n and r.sent > summary["action_finished"]
+    ]  # fmt: skip
+    assert late == [], f"{len(late)} requests sent after the deploy were answered by N"
     for host in scenario.app_hosts:
         assert state(host)["current"] == nxt
         assert last_deploy_record(host)["result"] == "success"
@@ -210,7 +219,7 @@ def test_deploy_under_load_loses_no_request(scenario):
         "deploy_under_load",
         seconds=result.seconds,
         cutover_seconds=cutover,
-        **{k: v for k, v in summary.items() if k != "report"},
+        **{k: v for k, v in summary.items() if k not in ("report", "action_finished")},
     )
 
 
@@ -233,7 +242,7 @@ def test_broken_release_never_takes_traffic(scenario):
     scenario.record(
         "broken_release",
         seconds=result.seconds,
-        **{k: v for k, v in summary.items() if k != "report"},
+        **{k: v for k, v in summary.items() if k not in ("report", "action_finished")},
     )
 
 
@@ -258,7 +267,7 @@ def test_rollback_under_load(scenario):
         "rollback_under_load",
         seconds=result.seconds,
         cutover_seconds=[last_deploy_record(h)["cutover_seconds"] for h in scenario.app_hosts],
-        **{k: v for k, v in summary.items() if k != "report"},
+        **{k: v for k, v in summary.items() if k not in ("report", "action_finished")},
     )
 
 
@@ -290,7 +299,7 @@ def test_stopped_app_host_is_taken_out(scenario):
         scenario.record(
             "app_host_stopped",
             taken_out_seconds=taken_out["seconds"],
-            **{k: v for k, v in summary.items() if k != "report"},
+            **{k: v for k, v in summary.items() if k not in ("report", "action_finished")},
         )
     finally:
         run([*LOCALENV, "start-host", "prod-app2"], check=False)
@@ -325,5 +334,5 @@ def test_failing_post_deploy_checks_roll_every_host_back(scenario):
     scenario.record(
         "post_deploy_rollback",
         seconds=result.seconds,
-        **{k: v for k, v in summary.items() if k != "report"},
+        **{k: v for k, v in summary.items() if k not in ("report", "action_finished")},
     )
