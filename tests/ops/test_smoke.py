@@ -156,7 +156,7 @@ def start_broken_export_server(tmp_path, uploads_root):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -176,7 +176,7 @@ def test_smoke_names_every_missing_variable_and_exits_2(tmp_path):
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
     )
     assert result.returncode == 2
     assert "SMOKE_REQUESTER_PASSWORD" in result.stdout
