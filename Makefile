@@ -68,7 +68,7 @@ run: $(VENV)/.app-installed
 
 test: test-postgres test-sqlite
 
-test-postgres: install checkov-venv
+test-postgres: install checkov-venv ansible-venv
 	@mkdir -p var
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE_NAME= $(BIN)/pytest -m "not image and not localenv" $(PYTEST_ARGS)
 
@@ -123,6 +123,9 @@ ENV ?= staging
 # local: the hosts of `make env-up`; staging / production: real hosts (aws_ec2 inventory).
 INVENTORY ?= local
 REASON ?=
+# Extra ansible-playbook arguments for make deploy, e.g.
+#   DEPLOY_ARGS="-e 'bookdesk_post_deploy_command=make post-deploy ENV=production'"
+DEPLOY_ARGS ?=
 LOCALENV := $(ANSIBLE_VENV)/bin/python deploy/env/localenv.py
 ifeq ($(INVENTORY),local)
 PLAYBOOK := $(LOCALENV) playbook
@@ -159,7 +162,7 @@ deploy: ansible-venv
 	if [ -z "$$bundle" ]; then bundle="$$(ls -t dist/bookdesk-*.tar.gz 2>/dev/null | head -n 1)"; fi; \
 	if [ -z "$$bundle" ]; then echo "No bundle in dist/: run make package, or give BUNDLE=..." >&2; exit 1; fi; \
 	echo "Deploying $$bundle to $(ENV) ($(INVENTORY) inventory)"; \
-	$(PLAYBOOK) deploy/ansible/deploy.yml -e bookdesk_deploy_env=$(ENV) -e app_bundle="$$(realpath "$$bundle")"
+	$(PLAYBOOK) deploy/ansible/deploy.yml -e bookdesk_deploy_env=$(ENV) -e app_bundle="$$(realpath "$$bundle")" $(DEPLOY_ARGS)
 
 rollback: ansible-venv
 	$(PLAYBOOK) deploy/ansible/rollback.yml -e bookdesk_deploy_env=$(ENV) -e bookdesk_rollback_reason="$(REASON)"
@@ -192,6 +195,12 @@ deploy-test: install ansible-venv package
 	@trap '$(DEPLOY_TEST_ENV) $(LOCALENV) down' EXIT; \
 	$(BIN)/pytest -m localenv tests/deploy/test_zero_downtime.py -p no:randomly -v --timeout=1800 $(PYTEST_ARGS)
 
+# Deploy figures (bench/deploy.py): deploy, cutover, rollback, throughput with two app hosts
+# and one, on the environment of make env-up (brought up if needed). Results in bench/results/.
+.PHONY: bench-deploy
+bench-deploy: install ansible-venv
+	$(BIN)/python bench/deploy.py
+
 # --- Monitoring and backups (docs/deploy.md, "Monitoring", "Backups and the restore drill") ---
 .PHONY: monitoring backup restore-drill monitoring-test
 monitoring: ansible-venv
@@ -208,4 +217,4 @@ restore-drill: ansible-venv
 MONITORING_TEST_ENV := BOOKDESK_ENV_ID=bkm BOOKDESK_ENV_NET=10.77.8 BOOKDESK_ENV_DIR=$(CURDIR)/var/env-monitoring-test
 monitoring-test: install ansible-venv package
 	@trap '$(MONITORING_TEST_ENV) $(LOCALENV) down' EXIT; \
-	$(BIN)/pytest -m localenv tests/deploy/test_live_monitoring.py -p no:randomly -v --timeout=1800 $(PYTEST_ARGS)
+	$(BIN)/pytest -m localenv tests/deploy/test_live_monitoring.py -p no:randomly -v --timeout=3600 $(PYTEST_ARGS)

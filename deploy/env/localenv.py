@@ -229,13 +229,15 @@ def base_key() -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def apt_sources() -> list[tuple[str, str, list[str]]]:
+def apt_sources(paths: list[Path] | None = None) -> list[tuple[str, str, list[str]]]:
     """(uri, suite, components) of the machine's Debian sources for this suite.
 
     The mirror is whatever this machine already uses; nothing in the project names one.
     """
     entries: list[tuple[str, str, list[str]]] = []
-    paths = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    if paths is None:
+        listed = sorted(Path("/etc/apt/sources.list.d").glob("*"))
+        paths = [Path("/etc/apt/sources.list"), *listed]
     for path in paths:
         if not path.is_file():
             continue
@@ -269,8 +271,8 @@ def apt_sources() -> list[tuple[str, str, list[str]]]:
     return [e for e in entries if e[1] == SUITE or e[1].startswith(SUITE + "-")]
 
 
-def mirror() -> str:
-    for uri, suite, components in apt_sources():
+def mirror(entries: list[tuple[str, str, list[str]]] | None = None) -> str:
+    for uri, suite, components in apt_sources() if entries is None else entries:
         if suite == SUITE and "main" in components:
             return uri
     raise SystemExit(
@@ -882,6 +884,10 @@ def cmd_up(s: Settings, args) -> None:
     found = urls(s, hosts)
     (s.state / "urls.json").write_text(json.dumps(found, indent=2) + "\n")
     if args.deploy and args.provision:
+        if not list((REPO / "dist").glob("bookdesk-*.tar.gz")):
+            say("no release bundle in dist/: make package")
+            if subprocess.run(["make", "-C", str(REPO), "package"], check=False).returncode:
+                raise SystemExit("make package failed")
         for env in found:
             say(f"deploying to {env}")
             result = subprocess.run(["make", "-C", str(REPO), "deploy", f"ENV={env}"], check=False)
