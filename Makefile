@@ -395,4 +395,4 @@ restore-drill: ansible-venv
 MONITORING_TEST_ENV := BOOKDESK_ENV_ID=bkm BOOKDESK_ENV_NET=10.77.8 BOOKDESK_ENV_DIR=$(CURDIR)/var/env-monitoring-test
 monitoring-test: install ansible-venv package
 	@trap '$(MONITORING_TEST_ENV) $(LOCALENV) down' EXIT; \
-	$(BIN)/pytest -m localenv tests/deploy/test_live_monitoring.py -p no:randomly -v --timeout=1800 $(PYTEST_ARGS)
+	$(BIN)/pytest -m localenv tests/deploy/test_live_monitoring.py -p no:randomly -v --timeout=3600 $(PYTEST_ARGS)

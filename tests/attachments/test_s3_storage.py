@@ -48,7 +48,7 @@ def s3_endpoint(tmp_path_factory):
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a busy machine starts it slowly
         while True:
             try:
                 requests.get(endpoint, timeout=1)

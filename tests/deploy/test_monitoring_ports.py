@@ -20,9 +20,7 @@ from tests.monitoring.rendering import render
 pytestmark = pytest.mark.static
 
 ROLE = ROOT / "deploy" / "ansible" / "roles" / "monitoring"
-LOCAL_INVENTORY = (
-    ROOT / "deploy" / "ansible" / "inventories" / "local" / "monitoring-and-backup.yml"
-)
+LOCAL_INVENTORY = ROOT / "deploy/ansible/inventories/local/monitoring-and-backup.yml"
 NETWORK = MODULES / "network"
 
 
